@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Install into the venv (see scripts/install.sh) and run the test suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install.sh test
+venv="${PKDGAN_VENV:-.venv}"
+"$venv/bin/python" -m pytest "$@"

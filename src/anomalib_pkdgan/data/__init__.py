@@ -1,0 +1,8 @@
+# Copyright (C) 2026 anomalib-pkdgan developers
+# SPDX-License-Identifier: Apache-2.0
+
+"""Datamodules of anomalib-pkdgan."""
+
+from .one_class import DATASETS, OneClassDataset, OneClassVision, export_png, load_split
+
+__all__ = ["DATASETS", "OneClassDataset", "OneClassVision", "export_png", "load_split"]

@@ -1,0 +1,262 @@
+# Copyright (C) 2026 anomalib-pkdgan developers
+# SPDX-License-Identifier: Apache-2.0
+
+"""One-class splits of classification data sets (MNIST, Fashion-MNIST, CIFAR-10, scikit-learn digits).
+
+The protocol of OCGAN and P-KDGAN: class ``k`` is normal, every other class is anomalous.
+
+* **train**: training images of class ``k``, less a held-out part;
+* **val**: the held-out training images of class ``k`` plus as many training images of the other
+  classes (anomalies), so thresholds and normalisation never see the test set;
+* **test**: the whole official test set, class ``k`` labelled normal and the rest anomalous.
+
+The images are written once as PNG files under ``root/one_class_png`` (see :func:`export_png`), so the
+datasets are ordinary file-based Anomalib datasets: batches are ``ImageBatch``es, and Anomalib's
+visualiser, inferencers and ``Folder`` datamodule can use the very same files.
+
+Data sources: MNIST, Fashion-MNIST and CIFAR-10 through ``torchvision.datasets`` from ``root`` (with
+``download=True`` torchvision fetches them; offline, ``bash ../shared/data/fetch_datasets.sh ROOT``
+fills ``ROOT`` with MNIST and Fashion-MNIST). ``digits`` is scikit-learn's 8x8 hand-written digits,
+shipped inside scikit-learn, for demos and tests that must not download anything.
+
+Example:
+    >>> datamodule = OneClassVision(dataset="digits", normal_class=3, train_batch_size=32)
+    >>> datamodule.setup()
+    >>> len(datamodule.train_data) > 100, datamodule.test_data.has_anomalous
+    (True, True)
+"""
+
+import logging
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from anomalib import TaskType
+from anomalib.data import AnomalibDataModule, AnomalibDataset
+from anomalib.data.utils import LabelName
+from torchvision.transforms.v2 import Transform
+
+logger = logging.getLogger(__name__)
+
+DATASETS = ("mnist", "fashion_mnist", "cifar10", "digits")
+
+
+@dataclass
+class ClassificationSplit:
+    """Images ``(N, C, H, W)`` uint8 and integer class targets ``(N,)`` of one official split."""
+
+    images: torch.Tensor
+    targets: torch.Tensor
+
+
+def _from_torchvision(name: str, root: Path, train: bool, download: bool) -> ClassificationSplit:
+    from torchvision import datasets
+
+    cls = {"mnist": datasets.MNIST, "fashion_mnist": datasets.FashionMNIST, "cifar10": datasets.CIFAR10}[name]
+    try:
+        data = cls(root=str(root), train=train, download=download)
+    except RuntimeError as error:
+        hint = (
+            " Offline, `bash ../shared/data/fetch_datasets.sh ROOT` fills ROOT with MNIST and Fashion-MNIST."
+            if name != "cifar10"
+            else ""
+        )
+        msg = f"{cls.__name__} was not found under root={root} (download={download}).{hint}"
+        raise FileNotFoundError(msg) from error
+    images = torch.as_tensor(np.asarray(data.data))
+    images = images.unsqueeze(1) if images.ndim == 3 else images.permute(0, 3, 1, 2)
+    return ClassificationSplit(images.contiguous(), torch.as_tensor(np.asarray(data.targets), dtype=torch.long))
+
+
+def _from_sklearn_digits(train: bool, seed: int = 0) -> ClassificationSplit:
+    """Scikit-learn's 1,797 8x8 digits, split 2:1 into train/test per class with a fixed seed."""
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    images = torch.as_tensor(np.round(digits.images * 255 / 16).astype(np.uint8)).unsqueeze(1)
+    targets = torch.as_tensor(digits.target, dtype=torch.long)
+    generator = torch.Generator().manual_seed(seed)
+    is_test = torch.zeros(len(targets), dtype=torch.bool)
+    for label in targets.unique():
+        idx = torch.nonzero(targets == label).flatten()
+        idx = idx[torch.randperm(len(idx), generator=generator)]
+        is_test[idx[: len(idx) // 3]] = True
+    keep = ~is_test if train else is_test
+    return ClassificationSplit(images[keep].contiguous(), targets[keep])
+
+
+def load_split(name: str, root: str | Path, train: bool, download: bool = False) -> ClassificationSplit:
+    """Load the official train or test split of a supported data set.
+
+    Example:
+        >>> split = load_split("digits", root=".", train=False)
+        >>> split.images.dtype, split.images.shape[1:]
+        (torch.uint8, torch.Size([1, 8, 8]))
+    """
+    if name not in DATASETS:
+        msg = f"Unknown one-class data set {name!r}; choose one of {', '.join(DATASETS)}."
+        raise ValueError(msg)
+    if name == "digits":
+        return _from_sklearn_digits(train)
+    return _from_torchvision(name, Path(root), train, download)
+
+
+def export_png(name: str, root: str | Path, download: bool = False) -> Path:
+    """Write every image of a data set once as PNG files, so Anomalib reads and visualises them as usual.
+
+    Layout: ``root/one_class_png/<name>/<train|test>/<class>/<index>.png``. The files are written into a
+    temporary folder that is renamed into place when complete, so an interrupted export leaves nothing
+    half-written behind, and a finished export is reused.
+
+    Returns:
+        Path: The data set's PNG folder.
+    """
+    from PIL import Image as PILImage
+
+    target = Path(root) / "one_class_png" / name
+    if (target / "complete").is_file():
+        return target
+    tmp = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=target.parent if target.parent.exists() else None))
+    try:
+        for split_name, train in (("train", True), ("test", False)):
+            split = load_split(name, root, train=train, download=download)
+            for index, (image, target_class) in enumerate(zip(split.images, split.targets.tolist(), strict=True)):
+                folder = tmp / split_name / str(target_class)
+                folder.mkdir(parents=True, exist_ok=True)
+                array = image.permute(1, 2, 0).numpy()
+                PILImage.fromarray(array[..., 0] if array.shape[-1] == 1 else array).save(folder / f"{index:05d}.png")
+        (tmp / "complete").write_text("ok\n")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.exists():  # an incomplete earlier export
+            shutil.rmtree(target)
+        tmp.rename(target)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
+class OneClassDataset(AnomalibDataset):
+    """An Anomalib image dataset over a prepared sample table (see :class:`OneClassVision`)."""
+
+    def __init__(self, samples: pd.DataFrame, augmentations: Transform | None = None) -> None:
+        super().__init__(augmentations=augmentations)
+        samples.attrs["task"] = TaskType.CLASSIFICATION
+        self.samples = samples
+
+
+class OneClassVision(AnomalibDataModule):
+    """One-class novelty detection datamodule: train on one class, test on all classes.
+
+    Args:
+        root: torchvision data root (ignored for ``digits``).
+        dataset: ``mnist``, ``fashion_mnist``, ``cifar10`` or ``digits``.
+        normal_class: The normal class ``k`` (0-9).
+        download: Let torchvision download missing data (needs internet).
+        val_ratio: Fraction of class-``k`` training images held out for validation; as many anomalous
+            training images of other classes join them.
+        train_batch_size: Training batch size.
+        eval_batch_size: Validation/test batch size.
+        num_workers: Data loader workers.
+        max_train_images: Use at most this many class-``k`` training images (``None``: all).
+        max_test_images: Use at most this many test images, sampled per class (``None``: all).
+        augmentations: Transforms for all subsets.
+        seed: Seed of the held-out and subsampling draws.
+
+    Example:
+        >>> dm = OneClassVision(dataset="digits", normal_class=0)
+        >>> dm.setup()
+        >>> batch = next(iter(dm.val_dataloader()))
+        >>> type(batch).__name__, batch.gt_label.unique().tolist()
+        ('ImageBatch', [0, 1])
+    """
+
+    def __init__(
+        self,
+        root: str | Path = "./datasets",
+        dataset: str = "mnist",
+        normal_class: int = 0,
+        download: bool = False,
+        val_ratio: float = 0.1,
+        train_batch_size: int = 64,
+        eval_batch_size: int = 256,
+        num_workers: int = 0,
+        max_train_images: int | None = None,
+        max_test_images: int | None = None,
+        augmentations: Transform | None = None,
+        seed: int = 0,
+    ) -> None:
+        super().__init__(
+            train_batch_size=train_batch_size,
+            eval_batch_size=eval_batch_size,
+            num_workers=num_workers,
+            augmentations=augmentations,
+            val_split_mode="from_dir",
+            test_split_mode="from_dir",
+            seed=seed,
+        )
+        if dataset not in DATASETS:
+            msg = f"Unknown one-class data set {dataset!r}; choose one of {', '.join(DATASETS)}."
+            raise ValueError(msg)
+        if not 0 < val_ratio < 1:
+            msg = f"val_ratio must be in (0, 1), got {val_ratio}."
+            raise ValueError(msg)
+        self.root = Path(root)
+        self.dataset = dataset
+        self.normal_class = int(normal_class)
+        self.download = download
+        self.val_ratio = val_ratio
+        self.max_train_images = max_train_images
+        self.max_test_images = max_test_images
+        self.category = f"{dataset}_{self.normal_class}"
+
+    def _setup(self, _stage: str | None = None) -> None:
+        train = load_split(self.dataset, self.root, train=True, download=self.download)
+        test = load_split(self.dataset, self.root, train=False, download=self.download)
+        classes = sorted(set(train.targets.tolist()))
+        if self.normal_class not in classes:
+            msg = f"normal_class={self.normal_class} does not exist in {self.dataset}; its classes are {classes}."
+            raise ValueError(msg)
+        generator = torch.Generator().manual_seed(self.seed or 0)
+
+        normal = torch.nonzero(train.targets == self.normal_class).flatten()
+        normal = normal[torch.randperm(len(normal), generator=generator)]
+        n_val = max(1, round(len(normal) * self.val_ratio))
+        val_normal, train_normal = normal[:n_val], normal[n_val:]
+        if self.max_train_images is not None:
+            train_normal = train_normal[: self.max_train_images]
+        if len(train_normal) == 0:
+            msg = f"The one-class training set of {self.dataset} class {self.normal_class} is empty."
+            raise ValueError(msg)
+        others = torch.nonzero(train.targets != self.normal_class).flatten()
+        val_anomalous = others[torch.randperm(len(others), generator=generator)[:n_val]]
+
+        test_index = torch.arange(len(test.targets))
+        if self.max_test_images is not None and self.max_test_images < len(test_index):
+            test_index = test_index[torch.randperm(len(test_index), generator=generator)[: self.max_test_images]]
+
+        folder = export_png(self.dataset, self.root, self.download)
+
+        def table(indices: torch.Tensor, targets: torch.Tensor, split: str, subset: str) -> pd.DataFrame:
+            indices = indices.sort().values
+            classes = targets[indices]
+            abnormal = (classes != self.normal_class).numpy()
+            return pd.DataFrame(
+                {
+                    "image_path": [
+                        str(folder / split / str(int(c)) / f"{int(i):05d}.png") for i, c in zip(indices, classes)
+                    ],
+                    "mask_path": "",
+                    "split": subset,
+                    "label": np.where(abnormal, "abnormal", "normal"),
+                    "label_index": np.where(abnormal, int(LabelName.ABNORMAL), int(LabelName.NORMAL)),
+                    "class_index": classes.numpy(),
+                }
+            )
+
+        self.train_data = OneClassDataset(table(train_normal, train.targets, "train", "train"))
+        self.val_data = OneClassDataset(table(torch.cat([val_normal, val_anomalous]), train.targets, "train", "val"))
+        self.test_data = OneClassDataset(table(test_index, test.targets, "test", "test"))

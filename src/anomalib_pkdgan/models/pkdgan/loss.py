@@ -1,0 +1,115 @@
+# Copyright (C) 2026 anomalib-pkdgan developers
+# SPDX-License-Identifier: Apache-2.0
+
+"""Losses of P-KDGAN: each GAN's own GANomaly losses, and the teacher-student distillation loss.
+
+Every loss returns its **weighted terms by name**, so training can log each one and name the term
+that turned NaN. The discriminator loss is Anomalib's GANomaly ``DiscriminatorLoss`` (binary cross
+entropy on real and reconstructed images), re-exported here.
+
+Example:
+    >>> import torch
+    >>> from anomalib_pkdgan.models.pkdgan.torch_model import GanNetwork
+    >>> net = GanNetwork((32, 32), 1, n_features=4, latent_vec_size=8)
+    >>> out = net(torch.rand(2, 1, 32, 32) * 2 - 1)
+    >>> _, real_features = net.discriminate(out.canvas)
+    >>> _, fake_features = net.discriminate(out.reconstruction)
+    >>> sorted(GeneratorLoss()(out, real_features, fake_features))
+    ['adversarial', 'contextual', 'encoder']
+"""
+
+import torch
+import torch.nn.functional as F  # noqa: N812
+from anomalib.models.image.ganomaly.loss import DiscriminatorLoss
+from torch import nn
+
+from .torch_model import GanOutput
+
+__all__ = ["DiscriminatorLoss", "DistillationLoss", "GeneratorLoss"]
+
+
+class GeneratorLoss(nn.Module):
+    """GANomaly's generator loss, as in the GANomaly paper (Akcay et al., 2018).
+
+    * ``adversarial``: feature matching, mean squared distance between the discriminator's last feature
+      maps for the real and the reconstructed image (weight ``wadv``);
+    * ``contextual``: L1 distance between image and reconstruction (weight ``wcon``);
+    * ``encoder``: mean squared distance between ``z`` and ``z'`` (weight ``wenc``).
+
+    Args:
+        wadv: Weight of the adversarial term. Defaults to GANomaly's ``1``.
+        wcon: Weight of the contextual term. Defaults to GANomaly's ``50``.
+        wenc: Weight of the encoder term. Defaults to GANomaly's ``1``.
+    """
+
+    def __init__(self, wadv: float = 1.0, wcon: float = 50.0, wenc: float = 1.0) -> None:
+        super().__init__()
+        self.wadv = wadv
+        self.wcon = wcon
+        self.wenc = wenc
+
+    def forward(
+        self,
+        output: GanOutput,
+        real_features: torch.Tensor,
+        fake_features: torch.Tensor,
+    ) -> dict[str, torch.Tensor]:
+        """Weighted terms of the generator loss.
+
+        Args:
+            output: The generator's output for a batch.
+            real_features: Discriminator features of ``output.canvas``.
+            fake_features: Discriminator features of ``output.reconstruction``.
+
+        Returns:
+            dict[str, torch.Tensor]: ``adversarial``, ``contextual`` and ``encoder``, each weighted.
+        """
+        return {
+            "adversarial": self.wadv * F.mse_loss(fake_features, real_features),
+            "contextual": self.wcon * F.l1_loss(output.reconstruction, output.canvas),
+            "encoder": self.wenc * F.mse_loss(output.latent_o, output.latent_i),
+        }
+
+
+class DistillationLoss(nn.Module):
+    """Pull the student's latents and reconstruction toward the teacher's.
+
+    * ``distill_latent``: mean squared distance between the projected student latents and the teacher
+      latents, for both ``z`` and ``z'`` (weight ``w_latent``). The projection is a learned 1x1
+      convolution from the student's latent size to the teacher's, trained with the student.
+    * ``distill_reconstruction``: L1 distance between the student's and the teacher's reconstructions
+      (weight ``w_reconstruction``; the default matches the contextual weight, since it is the same kind
+      of pixel L1 term).
+
+    Gradients reach the teacher only when its outputs were computed with gradients, that is in the joint
+    phase; in the frozen phase the teacher outputs come from ``torch.no_grad()``.
+
+    Args:
+        w_latent: Weight of the latent term.
+        w_reconstruction: Weight of the reconstruction term.
+    """
+
+    def __init__(self, w_latent: float = 1.0, w_reconstruction: float = 50.0) -> None:
+        super().__init__()
+        self.w_latent = w_latent
+        self.w_reconstruction = w_reconstruction
+
+    def forward(self, student: GanOutput, teacher: GanOutput, projection: nn.Module) -> dict[str, torch.Tensor]:
+        """Weighted terms of the distillation loss.
+
+        Args:
+            student: Student generator output.
+            teacher: Teacher generator output for the same images.
+            projection: Maps student latents ``(B, l_s, 1, 1)`` to ``(B, l_t, 1, 1)``.
+
+        Returns:
+            dict[str, torch.Tensor]: ``distill_latent`` and ``distill_reconstruction``, each weighted.
+        """
+        latent = F.mse_loss(projection(student.latent_i), teacher.latent_i) + F.mse_loss(
+            projection(student.latent_o),
+            teacher.latent_o,
+        )
+        return {
+            "distill_latent": self.w_latent * latent,
+            "distill_reconstruction": self.w_reconstruction * F.l1_loss(student.reconstruction, teacher.reconstruction),
+        }

@@ -1,0 +1,261 @@
+# Copyright (C) 2026 anomalib-pkdgan developers
+# SPDX-License-Identifier: Apache-2.0
+
+"""PyTorch modules of P-KDGAN: one GANomaly-style GAN, and the teacher/student pair.
+
+A :class:`GanNetwork` is the encoder-decoder-encoder generator (``G_E -> z``, ``G_D -> x_hat``,
+``E -> z'``) plus a discriminator ``D``, built from Anomalib's own GANomaly blocks. The blocks need a
+square, power-of-two canvas of at least 32 pixels, so any ``H x W`` image is padded (edge replication,
+centred) onto such a canvas and the reconstruction is cropped back.
+
+:class:`PkdganModel` holds a large teacher and a compact student of the same shape, plus the 1x1
+projection that maps student latents to the teacher's latent size for distillation. Its ``forward``
+is the inference path and uses the **student only**, so exported graphs hold no teacher weights.
+
+Example:
+    >>> import torch
+    >>> model = PkdganModel(input_size=(28, 36), num_input_channels=1).eval()
+    >>> out = model(torch.rand(4, 1, 28, 36) * 2 - 1)
+    >>> out.pred_score.shape, out.anomaly_map.shape
+    (torch.Size([4]), torch.Size([4, 1, 28, 36]))
+"""
+
+from dataclasses import dataclass
+from enum import Enum
+
+import torch
+import torch.nn.functional as F  # noqa: N812
+from anomalib.data import InferenceBatch
+from anomalib.models.image.ganomaly.torch_model import Discriminator, GanomalyModel, Generator
+from torch import nn
+
+MIN_CANVAS = 32
+"""Smallest square canvas on which Anomalib's GANomaly encoder gives a 1x1 latent."""
+
+LUMA = (0.2989, 0.587, 0.114)
+"""RGB-to-grey weights (ITU-R 601-2, as torchvision's ``Grayscale``)."""
+
+MIN_SIDE = 8
+"""Smallest image side accepted: below it the padded canvas would be mostly padding."""
+
+
+class ScoreType(str, Enum):
+    """Which per-image anomaly score the student reports.
+
+    ``latent``: mean over latent units of ``(z - z')^2`` (GANomaly's score, the paper's choice).
+    ``reconstruction``: mean over pixels of ``(x - x_hat)^2`` inside the image (not the padding).
+    """
+
+    LATENT = "latent"
+    RECONSTRUCTION = "reconstruction"
+
+
+@dataclass
+class GanOutput:
+    """What one pass through a :class:`GanNetwork` generator returns.
+
+    Attributes:
+        canvas: Input padded onto the square canvas, ``(B, C, S, S)``.
+        reconstruction: Generator output on the canvas, ``(B, C, S, S)``, in ``[-1, 1]``.
+        latent_i: ``z = G_E(x)``, ``(B, latent, 1, 1)``.
+        latent_o: ``z' = E(G_D(z))``, ``(B, latent, 1, 1)``.
+    """
+
+    canvas: torch.Tensor
+    reconstruction: torch.Tensor
+    latent_i: torch.Tensor
+    latent_o: torch.Tensor
+
+
+def canvas_size(input_size: tuple[int, int]) -> int:
+    """Side of the square power-of-two canvas an ``input_size`` image is padded onto.
+
+    Example:
+        >>> canvas_size((28, 28)), canvas_size((32, 32)), canvas_size((40, 100))
+        (32, 32, 128)
+    """
+    side = max(MIN_CANVAS, *input_size)
+    return 1 << (side - 1).bit_length()
+
+
+class GanNetwork(nn.Module):
+    """One encoder-decoder-encoder GAN (generator and discriminator), DCGAN-style as in GANomaly.
+
+    Args:
+        input_size: Image height and width the network takes. Any size with both sides >= 8.
+        num_input_channels: Image channels (1 for grey, 3 for colour).
+        n_features: Base width: channels of the first convolution, doubled at each down-sampling.
+        latent_vec_size: Size of the latents ``z`` and ``z'``.
+        extra_layers: Extra 3x3 convolution blocks in each encoder and decoder.
+
+    Example:
+        >>> net = GanNetwork((32, 32), num_input_channels=3, n_features=8, latent_vec_size=16)
+        >>> out = net(torch.zeros(2, 3, 32, 32))
+        >>> out.latent_i.shape, out.reconstruction.shape
+        (torch.Size([2, 16, 1, 1]), torch.Size([2, 3, 32, 32]))
+    """
+
+    def __init__(
+        self,
+        input_size: tuple[int, int],
+        num_input_channels: int,
+        n_features: int,
+        latent_vec_size: int,
+        extra_layers: int = 0,
+    ) -> None:
+        super().__init__()
+        input_size = (int(input_size[0]), int(input_size[1]))
+        if min(input_size) < MIN_SIDE:
+            msg = f"PKDGAN needs images of at least {MIN_SIDE}x{MIN_SIDE} pixels, got input_size={input_size}."
+            raise ValueError(msg)
+        for name, value in (
+            ("num_input_channels", num_input_channels),
+            ("n_features", n_features),
+            ("latent_vec_size", latent_vec_size),
+        ):
+            if value < 1:
+                msg = f"PKDGAN {name} must be a positive integer, got {value}."
+                raise ValueError(msg)
+        if extra_layers < 0:
+            msg = f"PKDGAN extra_layers must be >= 0, got {extra_layers}."
+            raise ValueError(msg)
+        self.input_size = input_size
+        self.num_input_channels = num_input_channels
+        self.n_features = n_features
+        self.latent_vec_size = latent_vec_size
+        self.canvas = canvas_size(input_size)
+        square = (self.canvas, self.canvas)
+        self.generator = Generator(square, latent_vec_size, num_input_channels, n_features, extra_layers)
+        self.discriminator = Discriminator(square, num_input_channels, n_features, extra_layers)
+        # DCGAN initialisation. Anomalib's GanomalyModel calls ``weights_init(self.generator)`` directly, which
+        # only looks at the top-level module's class name and so initialises nothing; ``apply`` reaches every layer.
+        self.generator.apply(GanomalyModel.weights_init)
+        self.discriminator.apply(GanomalyModel.weights_init)
+        height, width = input_size
+        self._top, self._left = (self.canvas - height) // 2, (self.canvas - width) // 2
+        self._padding = (self._left, self.canvas - width - self._left, self._top, self.canvas - height - self._top)
+
+    def check_input(self, images: torch.Tensor) -> None:
+        """Raise a ``ValueError`` naming the problem if ``images`` do not fit this network."""
+        if images.ndim != 4:
+            msg = f"PKDGAN expects a batch of images shaped (B, C, H, W), got a tensor of shape {tuple(images.shape)}."
+            raise ValueError(msg)
+        if images.shape[1] != self.num_input_channels:
+            msg = (
+                f"PKDGAN was built for {self.num_input_channels}-channel images but got {images.shape[1]} channels. "
+                f"Set num_input_channels={images.shape[1]} or convert the images."
+            )
+            raise ValueError(msg)
+        if tuple(images.shape[-2:]) != self.input_size:
+            msg = (
+                f"PKDGAN was built for {self.input_size[0]}x{self.input_size[1]} images but got "
+                f"{images.shape[-2]}x{images.shape[-1]}. Resize them (the default pre-processor does) "
+                "or build the model with that input_size."
+            )
+            raise ValueError(msg)
+
+    def pad(self, images: torch.Tensor) -> torch.Tensor:
+        """Place images on the square canvas by replicating their edges."""
+        if not any(self._padding):
+            return images
+        return F.pad(images, self._padding, mode="replicate")
+
+    def crop(self, canvas: torch.Tensor) -> torch.Tensor:
+        """Cut the original ``H x W`` region back out of a canvas-sized tensor."""
+        height, width = self.input_size
+        return canvas[..., self._top : self._top + height, self._left : self._left + width]
+
+    def forward(self, images: torch.Tensor) -> GanOutput:
+        """Run the generator on ``images`` of shape ``(B, C, H, W)`` in ``[-1, 1]``."""
+        self.check_input(images)
+        canvas = self.pad(images)
+        reconstruction, latent_i, latent_o = self.generator(canvas)
+        return GanOutput(canvas=canvas, reconstruction=reconstruction, latent_i=latent_i, latent_o=latent_o)
+
+    def discriminate(self, canvas: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Discriminator probability of ``real`` ``(B,)`` and its last feature map."""
+        return self.discriminator(canvas)
+
+
+class PkdganModel(nn.Module):
+    """Teacher GAN, compact student GAN and the latent projection that links them.
+
+    The defaults are for 32x32 MNIST-like data: the teacher is GANomaly's published configuration
+    (64 base channels, latent 100) and the student (3 base channels, latent 16) needs 323 times fewer
+    inference FLOPs (114.0 MFLOPs against 0.35 MFLOPs per 32x32 image).
+
+    Args:
+        input_size: Image height and width.
+        num_input_channels: Image channels (1 or 3).
+        teacher_features: Teacher base width.
+        teacher_latent: Teacher latent size.
+        student_features: Student base width.
+        student_latent: Student latent size.
+        extra_layers: Extra layers in every encoder/decoder (teacher and student alike).
+        score_type: Per-image score reported at inference, see :class:`ScoreType`.
+
+    Example:
+        >>> model = PkdganModel((32, 32), num_input_channels=3, teacher_features=16, student_features=4)
+        >>> model.eval()(torch.zeros(2, 3, 32, 32)).pred_score.shape
+        torch.Size([2])
+    """
+
+    def __init__(
+        self,
+        input_size: tuple[int, int],
+        num_input_channels: int = 1,
+        teacher_features: int = 64,
+        teacher_latent: int = 100,
+        student_features: int = 3,
+        student_latent: int = 16,
+        extra_layers: int = 0,
+        score_type: str = "latent",
+    ) -> None:
+        super().__init__()
+        self.score_type = ScoreType(score_type)
+        self.teacher = GanNetwork(input_size, num_input_channels, teacher_features, teacher_latent, extra_layers)
+        self.student = GanNetwork(input_size, num_input_channels, student_features, student_latent, extra_layers)
+        self.latent_projection = nn.Conv2d(student_latent, teacher_latent, kernel_size=1, bias=False)
+        self.num_input_channels = num_input_channels
+        self.register_buffer("luma", torch.tensor(LUMA).view(1, 3, 1, 1), persistent=False)
+        self.luma: torch.Tensor
+
+    def to_model_channels(self, images: torch.Tensor) -> torch.Tensor:
+        """Convert a batch to the channel count the networks take.
+
+        Anomalib batches are RGB. A grey model takes their luminance (ITU-R 601 weights, as torchvision's
+        ``Grayscale``); a colour model repeats a grey image to three channels. Other channel counts are
+        refused with a ``ValueError`` naming them.
+        """
+        channels = images.shape[1] if images.ndim == 4 else None
+        if channels == self.num_input_channels:
+            return images
+        if channels == 3 and self.num_input_channels == 1:
+            return (images * self.luma).sum(dim=1, keepdim=True)
+        if channels == 1 and self.num_input_channels == 3:
+            return images.expand(-1, 3, -1, -1)
+        msg = (
+            f"PKDGAN was built for {self.num_input_channels}-channel images and converts 1- or 3-channel input, "
+            f"but got a batch of shape {tuple(images.shape)}."
+        )
+        raise ValueError(msg)
+
+    def forward(self, images: torch.Tensor) -> InferenceBatch:
+        """Score images with the student: one score per image, independent of the rest of the batch.
+
+        Args:
+            images: Pre-processed images ``(B, C, H, W)`` in ``[-1, 1]``, RGB or with the model's channels.
+
+        Returns:
+            InferenceBatch: ``pred_score`` of shape ``(B,)`` and ``anomaly_map`` of shape ``(B, 1, H, W)``
+            (squared reconstruction error, averaged over channels).
+        """
+        images = self.to_model_channels(images)
+        output = self.student(images)
+        reconstruction = self.student.crop(output.reconstruction)
+        anomaly_map = (images - reconstruction).pow(2).mean(dim=1, keepdim=True)
+        if self.score_type == ScoreType.LATENT:
+            pred_score = (output.latent_i - output.latent_o).pow(2).flatten(1).mean(dim=1)
+        else:
+            pred_score = anomaly_map.flatten(1).mean(dim=1)
+        return InferenceBatch(pred_score=pred_score, anomaly_map=anomaly_map)
