@@ -20,8 +20,6 @@ Example:
     True
 """
 
-import pickle
-import zipfile
 from pathlib import Path
 
 import torch
@@ -50,7 +48,7 @@ def load_teacher_state(path: str | Path, teacher: nn.Module) -> dict[str, torch.
         raise FileNotFoundError(msg)
     try:
         content = torch.load(path, map_location="cpu", weights_only=True)
-    except (RuntimeError, pickle.UnpicklingError, zipfile.BadZipFile, EOFError, OSError) as error:
+    except Exception as error:  # noqa: BLE001  torch.load raises many types (IndexError, UnpicklingError, ...)
         msg = f"PKDGAN teacher checkpoint {path} could not be read ({type(error).__name__}: {error})."
         raise ValueError(msg) from error
     if isinstance(content, dict) and isinstance(content.get("state_dict"), dict):
@@ -70,16 +68,24 @@ def load_teacher_state(path: str | Path, teacher: nn.Module) -> dict[str, torch.
             "checkpoint or a teacher GanNetwork state_dict."
         )
         raise ValueError(msg)
-    missing = sorted(set(expected) - set(state))
+    hint = (
+        "Set teacher_features, teacher_latent, extra_layers, num_input_channels and input_size as in the run "
+        "that saved it."
+    )
+    # Anomalib's GANomaly blocks put channel counts in layer names, so another width shows up as other keys.
+    missing, unexpected = sorted(set(expected) - set(state)), sorted(set(state) - set(expected))
     if missing:
-        msg = f"PKDGAN teacher checkpoint {path} lacks {len(missing)} teacher weights, e.g. {missing[0]!r}."
+        extra = f" and has {len(unexpected)} it does not, e.g. {unexpected[0]!r}" if unexpected else ""
+        msg = (
+            f"PKDGAN teacher checkpoint {path} is for a teacher of another shape: it lacks {len(missing)} weights "
+            f"of this teacher, e.g. {missing[0]!r}{extra}. {hint}"
+        )
         raise ValueError(msg)
     for key, value in expected.items():
         if state[key].shape != value.shape:
             msg = (
                 f"PKDGAN teacher checkpoint {path} is for a teacher of another shape: {key!r} is "
-                f"{tuple(state[key].shape)} in the file but {tuple(value.shape)} here. Set teacher_features, "
-                "teacher_latent, extra_layers, num_input_channels and input_size as in the run that saved it."
+                f"{tuple(state[key].shape)} in the file but {tuple(value.shape)} here. {hint}"
             )
             raise ValueError(msg)
     return {key: state[key] for key in expected}
