@@ -1,0 +1,84 @@
+# Copyright (C) 2026 anomalib-pkdgan developers
+# SPDX-License-Identifier: Apache-2.0
+
+"""The installed package as users meet it: the start-up hook and Anomalib's CLI, in fresh subprocesses."""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+CONFIGS = Path(__file__).parents[1] / "configs"
+ANOMALIB = str(Path(sys.executable).parent / "anomalib")
+
+
+def run(*args, cwd=None, timeout=600):
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    return subprocess.run(args, capture_output=True, text=True, cwd=cwd, timeout=timeout, env=env, check=False)
+
+
+def test_start_up_hook_is_installed_and_imports_nothing_heavy():
+    code = "import sys; print('torch' in sys.modules, 'anomalib' in sys.modules, 'anomalib_pkdgan._autoload' in sys.modules)"
+    result = run(sys.executable, "-c", code)
+    assert result.stdout.split() == ["False", "False", "True"], result.stderr
+
+
+def test_importing_anomalib_models_registers_the_plugin():
+    code = (
+        "import sys, anomalib.models as m\n"
+        "names = set()\n"
+        "todo = [m.AnomalibModule]\n"
+        "while todo:\n"
+        "    cls = todo.pop(); names.add(cls.__name__); todo.extend(cls.__subclasses__())\n"
+        "print('Pkdgan' in names, 'PKDGAN' in names)"
+    )
+    result = run(sys.executable, "-c", code)
+    assert result.stdout.split() == ["True", "True"], result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "class_name"),
+    [
+        ("PKDGAN", "PKDGAN"),
+        ("Pkdgan", "Pkdgan"),
+        ("anomalib_pkdgan.Pkdgan", "Pkdgan"),
+        ("anomalib_pkdgan.models.pkdgan.lightning_model.PKDGAN", "PKDGAN"),
+    ],
+)
+def test_cli_resolves_the_model(name, class_name):
+    result = run(ANOMALIB, "fit", "--model", name, "--data", "anomalib_pkdgan.data.OneClassVision", "--print_config")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert re.search(rf"class_path: anomalib_pkdgan[\w.]*\.{class_name}\n", result.stdout)
+
+
+def test_unknown_model_name_still_fails():
+    result = run(ANOMALIB, "fit", "--model", "Pkdgann", "--data", "anomalib_pkdgan.data.OneClassVision", "--print_config")
+    assert result.returncode != 0
+
+
+@pytest.mark.parametrize("config", sorted(path.name for path in CONFIGS.glob("*.yaml")))
+def test_every_config_parses(config):
+    result = run(ANOMALIB, "train", "--config", str(CONFIGS / config), "--print_config")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "anomalib_pkdgan" in result.stdout
+
+
+@pytest.mark.slow
+def test_anomalib_train_runs_to_a_tested_model(tmp_path):
+    result = run(
+        ANOMALIB, "train", "--model", "PKDGAN",
+        "--model.teacher_features", "8", "--model.teacher_latent", "16",
+        "--model.teacher_epochs", "1", "--model.frozen_epochs", "1", "--model.joint_epochs", "1",
+        "--data", "anomalib_pkdgan.data.OneClassVision",
+        "--data.dataset", "digits", "--data.root", str(tmp_path / "data"),
+        "--data.max_train_images", "32", "--data.max_test_images", "64",
+        "--trainer.max_epochs", "3", "--trainer.accelerator", "cpu",
+        "--default_root_dir", str(tmp_path / "results"),
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "image_AUROC" in result.stdout + result.stderr
+    assert list((tmp_path / "results").rglob("*.ckpt"))

@@ -1,0 +1,58 @@
+# Copyright (C) 2026 anomalib-pkdgan developers
+# SPDX-License-Identifier: Apache-2.0
+
+"""End to end through Anomalib's own Engine and datamodules."""
+
+import numpy as np
+import pytest
+from anomalib.data import Folder
+from anomalib.engine import Engine
+from PIL import Image
+
+
+@pytest.mark.slow
+def test_fit_test_predict_on_one_class_digits(digits, tmp_path, make_model):
+    model = make_model()
+    engine = Engine(max_epochs=5, accelerator="cpu", logger=False, default_root_dir=tmp_path)
+    engine.fit(model, datamodule=digits)
+    results = engine.test(model, datamodule=digits)
+    assert 0.0 <= results[0]["image_AUROC"] <= 1.0
+    # Normalisation statistics and the threshold come from validation, not from the test batch.
+    assert np.isfinite(float(model.post_processor.image_threshold))
+
+    predictions = engine.predict(model, dataloaders=digits.test_dataloader())
+    batch = predictions[0]
+    assert batch.pred_score.shape == (len(batch.image),)
+    assert batch.anomaly_map.shape[-2:] == (32, 32)
+    assert set(batch.pred_label.unique().tolist()) <= {0, 1}
+    assert ((batch.pred_score >= 0) & (batch.pred_score <= 1)).all()
+
+
+def _write_folder(root, rng, count, bright):
+    root.mkdir(parents=True)
+    for index in range(count):
+        image = rng.integers(0, 60, size=(20, 30, 3), dtype=np.uint8)
+        if bright:
+            image[5:15, 10:20] = 255
+        Image.fromarray(image).save(root / f"{index:03d}.png")
+
+
+@pytest.mark.slow
+def test_colour_model_on_anomalib_folder_datamodule_with_odd_image_size(tmp_path, make_model):
+    rng = np.random.default_rng(0)
+    _write_folder(tmp_path / "data" / "good", rng, 24, bright=False)
+    _write_folder(tmp_path / "data" / "bad", rng, 8, bright=True)
+    datamodule = Folder(
+        name="synthetic",
+        root=tmp_path / "data",
+        normal_dir="good",
+        abnormal_dir="bad",
+        train_batch_size=8,
+        eval_batch_size=16,
+        num_workers=0,
+    )
+    model = make_model(input_size=(20, 30), num_input_channels=3)
+    engine = Engine(max_epochs=5, accelerator="cpu", logger=False, default_root_dir=tmp_path)
+    engine.fit(model, datamodule=datamodule)
+    results = engine.test(model, datamodule=datamodule)
+    assert 0.0 <= results[0]["image_AUROC"] <= 1.0
