@@ -55,7 +55,9 @@ def test_cli_resolves_the_model(name, class_name):
 
 
 def test_unknown_model_name_still_fails():
-    result = run(ANOMALIB, "fit", "--model", "Pkdgann", "--data", "anomalib_pkdgan.data.OneClassVision", "--print_config")
+    result = run(
+        ANOMALIB, "fit", "--model", "Pkdgann", "--data", "anomalib_pkdgan.data.OneClassVision", "--print_config"
+    )
     assert result.returncode != 0
 
 

@@ -57,11 +57,13 @@ class Recorder(Callback):
         }
 
     def on_train_epoch_end(self, trainer, pl_module):
-        self.epochs.append({
-            **self._during,
-            "teacher_changed": not torch.equal(self._teacher, self._flat(pl_module.model.teacher)),
-            "student_changed": not torch.equal(self._student, self._flat(pl_module.model.student)),
-        })
+        self.epochs.append(
+            {
+                **self._during,
+                "teacher_changed": not torch.equal(self._teacher, self._flat(pl_module.model.teacher)),
+                "student_changed": not torch.equal(self._student, self._flat(pl_module.model.student)),
+            }
+        )
 
 
 @pytest.mark.slow
@@ -98,7 +100,9 @@ def test_phase_survives_a_checkpoint_and_resume_continues_in_the_right_phase(dig
     model = make_model(teacher_epochs=1, frozen_epochs=1, joint_epochs=0)
     engine = Engine(max_epochs=3, accelerator="cpu", logger=False, default_root_dir=tmp_path)
     engine.fit(model, datamodule=digits)
-    checkpoint = engine.trainer.checkpoint_callback.best_model_path or engine.trainer.checkpoint_callback.last_model_path
+    checkpoint = (
+        engine.trainer.checkpoint_callback.best_model_path or engine.trainer.checkpoint_callback.last_model_path
+    )
     saved = torch.load(checkpoint, map_location="cpu", weights_only=False)
     assert int(saved["state_dict"]["phase_index"]) == Phase.FROZEN
 

@@ -247,7 +247,8 @@ class OneClassVision(AnomalibDataModule):
             return pd.DataFrame(
                 {
                     "image_path": [
-                        str(folder / split / str(int(c)) / f"{int(i):05d}.png") for i, c in zip(indices, classes, strict=True)
+                        str(folder / split / str(int(c)) / f"{int(i):05d}.png")
+                        for i, c in zip(indices, classes, strict=True)
                     ],
                     "mask_path": "",
                     "split": subset,

@@ -18,7 +18,9 @@ Example:
 """
 
 import logging
-from collections.abc import Sequence
+import shutil
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -153,6 +155,8 @@ class Pkdgan(AnomalibModule):
         self.automatic_optimization = False
         self.register_buffer("phase_index", torch.tensor(int(Phase.TEACHER)))
         self.phase_index: torch.Tensor
+        self.register_buffer("student_steps", torch.tensor(0))
+        self.student_steps: torch.Tensor
         self.teacher_pretrained = teacher_checkpoint is not None
         if teacher_checkpoint is not None:
             self.model.teacher.load_state_dict(load_teacher_state(teacher_checkpoint, self.model.teacher))
@@ -298,6 +302,8 @@ class Pkdgan(AnomalibModule):
             self.manual_backward(generator_loss)
             for opt in generator_optimizers:
                 opt.step()
+            if trains_student:
+                self.student_steps += 1
 
         if trains_teacher:
             assert teacher_out is not None
@@ -320,6 +326,54 @@ class Pkdgan(AnomalibModule):
         del args, kwargs
         predictions = self.model(batch.image)
         return batch.update(**predictions._asdict())
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        """Refuse, with a clear message, a checkpoint that another model wrote."""
+        state = checkpoint.get("state_dict", {})
+        if not any(key.startswith("model.student.") for key in state):
+            msg = (
+                "This checkpoint was not written by a PKDGAN model (it has no 'model.student.*' weights; its first "
+                f"keys are {list(state)[:3]}). Pass a checkpoint from a Pkdgan/PKDGAN run."
+            )
+            raise ValueError(msg)
+        super().on_load_checkpoint(checkpoint)
+
+    def _check_exportable(self) -> None:
+        """Refuse to export a student that never trained or never saw validation data."""
+        if int(self.student_steps) == 0:
+            msg = (
+                "PKDGAN cannot export this model: its student was never trained. Train it (engine.fit) or pass "
+                "--ckpt_path of a trained PKDGAN checkpoint."
+            )
+            raise RuntimeError(msg)
+
+    def to_torch(self, export_root: Path | str, *args: Any, **kwargs: Any) -> Path:
+        """Export to a Torch file (see Anomalib's ``ExportMixin``); refuses an untrained model."""
+        with self._export_guard(export_root, "torch"):
+            return super().to_torch(export_root, *args, **kwargs)
+
+    def to_onnx(self, export_root: Path | str, *args: Any, **kwargs: Any) -> Path:
+        """Export the student, with pre- and post-processing, to ONNX; refuses an untrained model."""
+        with self._export_guard(export_root, "onnx"):
+            return super().to_onnx(export_root, *args, **kwargs)
+
+    def to_openvino(self, export_root: Path | str, *args: Any, **kwargs: Any) -> Path:
+        """Export the student, with pre- and post-processing, to OpenVINO IR; refuses an untrained model."""
+        with self._export_guard(export_root, "openvino"):
+            return super().to_openvino(export_root, *args, **kwargs)
+
+    @contextmanager
+    def _export_guard(self, export_root: Path | str, kind: str) -> Iterator[None]:
+        """Check the model first; if the export fails, remove the folder it had started to write."""
+        self._check_exportable()
+        target = Path(export_root) / "weights" / kind
+        existed = target.exists()
+        try:
+            yield
+        except BaseException:
+            if not existed:
+                shutil.rmtree(target, ignore_errors=True)
+            raise
 
     @property
     def trainer_arguments(self) -> dict[str, Any]:

@@ -48,7 +48,7 @@ def load_teacher_state(path: str | Path, teacher: nn.Module) -> dict[str, torch.
         raise FileNotFoundError(msg)
     try:
         content = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:  # noqa: BLE001  torch.load raises many types (IndexError, UnpicklingError, ...)
+    except Exception as error:
         msg = f"PKDGAN teacher checkpoint {path} could not be read ({type(error).__name__}: {error})."
         raise ValueError(msg) from error
     if isinstance(content, dict) and isinstance(content.get("state_dict"), dict):

@@ -1,0 +1,120 @@
+# Copyright (C) 2026 anomalib-pkdgan developers
+# SPDX-License-Identifier: Apache-2.0
+
+"""Export of the compact student through Anomalib, and parity of its inferencers with PyTorch."""
+
+import lightning
+import numpy as np
+import openvino as ov
+import pytest
+import torch
+from anomalib.data.utils import read_image
+from anomalib.deploy import ExportType, OpenVINOInferencer, TorchInferencer
+from anomalib.engine import Engine
+
+
+@pytest.fixture(scope="module", params=[1, 3], ids=["grey", "colour"])
+def trained(request, tmp_path_factory, data_root):
+    from anomalib_pkdgan import OneClassVision, Pkdgan
+
+    torch.manual_seed(0)
+    tmp = tmp_path_factory.mktemp(f"export{request.param}")
+    datamodule = OneClassVision(
+        root=data_root, dataset="digits", normal_class=0, train_batch_size=16, max_train_images=48, max_test_images=48
+    )
+    model = Pkdgan(
+        input_size=(32, 32),
+        num_input_channels=request.param,
+        teacher_features=8,
+        teacher_latent=16,
+        student_features=2,
+        student_latent=4,
+        teacher_epochs=1,
+        frozen_epochs=1,
+        joint_epochs=1,
+        visualizer=False,
+    )
+    engine = Engine(max_epochs=3, accelerator="cpu", logger=False, default_root_dir=tmp)
+    engine.fit(model, datamodule=datamodule)
+    datamodule.setup()
+    paths = list(datamodule.test_data.samples.image_path[:12])
+    return engine, model.eval(), paths, tmp
+
+
+def _np(value):
+    return value.detach().cpu().numpy() if isinstance(value, torch.Tensor) else np.asarray(value)
+
+
+def _reference(model, paths):
+    images = torch.stack([read_image(path, as_tensor=True) for path in paths])
+    with torch.no_grad():
+        return model(images)
+
+
+def test_openvino_and_torch_inferencers_agree_with_pytorch(trained, monkeypatch):
+    monkeypatch.setenv("TRUST_REMOTE_CODE", "1")  # Anomalib's TorchInferencer unpickles the exported model
+    engine, model, paths, tmp = trained
+    reference = _reference(model, paths)
+    ov_path = engine.export(model, export_type=ExportType.OPENVINO, export_root=tmp / "ov")
+    pt_path = engine.export(model, export_type=ExportType.TORCH, export_root=tmp / "pt")
+    inferencers = {"openvino": OpenVINOInferencer(path=ov_path, device="CPU"), "torch": TorchInferencer(path=pt_path)}
+    for name, inferencer in inferencers.items():
+        scores, labels, maps = [], [], []
+        for path in paths:
+            result = inferencer.predict(path)
+            scores.append(float(_np(result.pred_score).reshape(-1)[0]))
+            labels.append(bool(_np(result.pred_label).reshape(-1)[0]))
+            maps.append(_np(result.anomaly_map).reshape(32, 32))
+        np.testing.assert_allclose(scores, reference.pred_score.numpy(), atol=1e-4, err_msg=name)
+        assert labels == reference.pred_label.tolist(), name
+        np.testing.assert_allclose(np.stack(maps), reference.anomaly_map.numpy().reshape(-1, 32, 32), atol=1e-4)
+
+
+def test_openvino_graph_holds_the_student_only_and_takes_any_batch_size(trained):
+    engine, model, paths, tmp = trained
+    path = engine.export(model, export_type=ExportType.OPENVINO, export_root=tmp / "ov_graph")
+    ov_model = ov.Core().read_model(path)
+    constants = sum(
+        int(np.prod(op.get_output_shape(0))) for op in ov_model.get_ops() if op.get_type_name() == "Constant"
+    )
+    student = sum(p.numel() for p in model.model.student.generator.parameters())
+    teacher = sum(p.numel() for p in model.model.teacher.generator.parameters())
+    assert student <= constants <= student * 1.25 + 200, (constants, student)
+    assert constants < teacher / 5
+
+    compiled = ov.Core().compile_model(ov_model, "CPU")
+    images = torch.stack([read_image(p, as_tensor=True) for p in paths[:5]])
+    scores = compiled(images.numpy())[compiled.output("pred_score")]
+    np.testing.assert_allclose(scores.reshape(-1), _reference(model, paths[:5]).pred_score.numpy(), atol=1e-4)
+
+
+def test_onnx_export(trained):
+    engine, model, _, tmp = trained
+    path = engine.export(model, export_type=ExportType.ONNX, export_root=tmp / "onnx")
+    assert path.is_file()
+    assert path.suffix == ".onnx"
+
+
+def test_exporting_an_untrained_model_is_refused_and_leaves_nothing(tmp_path, make_model):
+    model = make_model()
+    engine = Engine(accelerator="cpu", logger=False, default_root_dir=tmp_path)
+    for export_type in (ExportType.OPENVINO, ExportType.TORCH):
+        with pytest.raises(RuntimeError, match="student was never trained"):
+            engine.export(model, export_type=export_type, export_root=tmp_path / "out")
+    assert not (tmp_path / "out" / "weights").exists() or not any((tmp_path / "out" / "weights").iterdir())
+
+
+def test_checkpoint_of_another_model_is_refused(tmp_path):
+    from anomalib_pkdgan import Pkdgan
+
+    path = tmp_path / "other.ckpt"
+    torch.save(
+        {
+            "state_dict": {"model.feature_extractor.weight": torch.zeros(2)},
+            "hyper_parameters": {},
+            "pytorch-lightning_version": lightning.__version__,
+        },
+        path,
+    )
+    with pytest.raises(ValueError, match="not written by a PKDGAN model"):
+        Pkdgan.load_from_checkpoint(path, weights_only=False)
