@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import torch
+
 from anomalib_pkdgan import OneClassVision, Pkdgan
 
 os.environ.setdefault("OMP_NUM_THREADS", "2")

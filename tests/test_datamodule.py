@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 from anomalib.data import ImageBatch
+
 from anomalib_pkdgan.data import OneClassVision, load_split
 
 

@@ -5,6 +5,7 @@
 
 import pytest
 import torch
+
 from anomalib_pkdgan.models.pkdgan.loss import DiscriminatorLoss, DistillationLoss, GeneratorLoss
 from anomalib_pkdgan.models.pkdgan.torch_model import PkdganModel
 

@@ -6,8 +6,9 @@
 import pytest
 import torch
 from anomalib.engine import Engine
-from anomalib_pkdgan import Phase, ProgressiveDistillation
 from lightning.pytorch import Callback
+
+from anomalib_pkdgan import Phase, ProgressiveDistillation
 
 
 def test_phase_boundaries():
@@ -93,7 +94,7 @@ def test_teacher_is_frozen_in_phase_1_and_trained_in_phases_0_and_2(digits, tmp_
 def test_phase_survives_a_checkpoint_and_resume_continues_in_the_right_phase(digits, tmp_path, make_model):
     model = make_model(teacher_epochs=1, frozen_epochs=1, joint_epochs=1)
     engine = Engine(max_epochs=2, accelerator="cpu", logger=False, default_root_dir=tmp_path)
-    with pytest.raises(ValueError, match="phases need 3 epochs .* max_epochs is 2"):
+    with pytest.raises(ValueError, match=r"phases need 3 epochs .* max_epochs is 2"):
         engine.fit(model, datamodule=digits)
 
     # Stop after the frozen phase by running a 2-epoch schedule, then resume the 3-epoch one from it.

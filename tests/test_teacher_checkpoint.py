@@ -6,6 +6,7 @@
 import pytest
 import torch
 from anomalib.engine import Engine
+
 from anomalib_pkdgan import Phase
 
 
@@ -36,7 +37,7 @@ def test_teacher_is_taken_from_a_pkdgan_lightning_checkpoint(tmp_path, make_mode
 
 
 def test_missing_teacher_checkpoint(tmp_path, make_model):
-    with pytest.raises(FileNotFoundError, match="teacher checkpoint not found: .*nope.ckpt"):
+    with pytest.raises(FileNotFoundError, match=r"teacher checkpoint not found: .*nope\.ckpt"):
         make_model(teacher_checkpoint=tmp_path / "nope.ckpt")
 
 
@@ -58,7 +59,7 @@ def test_checkpoint_without_a_teacher(tmp_path, make_model):
 def test_teacher_of_another_shape(tmp_path, make_model, other):
     path = tmp_path / "other_shape.pt"
     torch.save(make_model(**other).model.teacher.state_dict(), path)
-    with pytest.raises(ValueError, match="teacher of another shape: it lacks .* weights of this teacher"):
+    with pytest.raises(ValueError, match=r"teacher of another shape: it lacks .* weights of this teacher"):
         make_model(teacher_checkpoint=path)
 
 

@@ -5,8 +5,9 @@
 
 import pytest
 import torch
-from anomalib_pkdgan.models.pkdgan.torch_model import GanNetwork, PkdganModel, canvas_size
 from torch.utils.flop_counter import FlopCounterMode
+
+from anomalib_pkdgan.models.pkdgan.torch_model import GanNetwork, PkdganModel, canvas_size
 
 
 def small(input_size=(32, 32), channels=1, **kwargs):
