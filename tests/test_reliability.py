@@ -3,10 +3,13 @@
 
 """Diverging losses are caught at the step they happen; the same seed gives the same scores."""
 
+import numpy as np
 import pytest
 import torch
+from anomalib.data import Folder
 from anomalib.engine import Engine
 from lightning.pytorch import seed_everything
+from PIL import Image, UnidentifiedImageError
 
 from anomalib_pkdgan import DivergenceError
 
@@ -44,3 +47,43 @@ def test_same_seed_same_scores(digits, tmp_path, make_model):
 
     first, second = run("a"), run("b")
     torch.testing.assert_close(first, second, rtol=0, atol=0)
+
+
+def _folder(tmp_path, normal_images, corrupt=False):
+    rng = np.random.default_rng(0)
+    for name, count in (("good", normal_images), ("bad", 2)):
+        (tmp_path / name).mkdir(parents=True)
+        for index in range(count):
+            Image.fromarray(rng.integers(0, 255, (16, 16, 3), dtype=np.uint8)).save(tmp_path / name / f"{index}.png")
+    if corrupt:
+        (tmp_path / "good" / "broken.png").write_bytes(b"not a png")
+    return Folder(
+        name="bad_input",
+        root=tmp_path,
+        normal_dir="good",
+        abnormal_dir="bad",
+        train_batch_size=4,
+        eval_batch_size=4,
+        num_workers=0,
+    )
+
+
+@pytest.mark.slow
+def test_corrupted_image_in_a_folder_dataset_is_named(tmp_path, make_model):
+    datamodule = _folder(tmp_path / "data", 6, corrupt=True)
+    engine = Engine(max_epochs=3, accelerator="cpu", logger=False, default_root_dir=tmp_path / "results")
+    with pytest.raises(UnidentifiedImageError, match=r"broken\.png"):
+        engine.fit(make_model(), datamodule=datamodule)
+    assert not list((tmp_path / "results").rglob("*.ckpt"))
+
+
+def test_empty_folder_training_set_is_named(tmp_path, make_model):
+    datamodule = _folder(tmp_path / "data", 0)
+    engine = Engine(max_epochs=3, accelerator="cpu", logger=False, default_root_dir=tmp_path / "results")
+    with pytest.raises(RuntimeError, match=r"Found 0 DirType.NORMAL images in .*good"):
+        engine.fit(make_model(), datamodule=datamodule)
+
+
+def test_images_smaller_than_the_network_minimum(make_model):
+    with pytest.raises(ValueError, match=r"at least 8x8 pixels, got input_size=\(6, 6\)"):
+        make_model(input_size=(6, 6))
