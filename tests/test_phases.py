@@ -18,6 +18,8 @@ def test_phase_boundaries():
     assert schedule.total_epochs == 7
     no_joint = ProgressiveDistillation(teacher_epochs=1, frozen_epochs=1, joint_epochs=0)
     assert no_joint.phase_at(5) == Phase.FROZEN
+    teacher_only = ProgressiveDistillation(teacher_epochs=2, frozen_epochs=0, joint_epochs=0)
+    assert [teacher_only.phase_at(epoch) for epoch in range(3)] == [Phase.TEACHER] * 3
 
 
 @pytest.mark.parametrize(
@@ -25,7 +27,7 @@ def test_phase_boundaries():
     [
         ({"teacher_epochs": -1}, "teacher_epochs must be a non-negative integer"),
         ({"frozen_epochs": 1.5}, "frozen_epochs must be a non-negative integer"),
-        ({"frozen_epochs": 0, "joint_epochs": 0}, "the student is never trained"),
+        ({"teacher_epochs": 0, "frozen_epochs": 0, "joint_epochs": 0}, "nothing would be trained"),
     ],
 )
 def test_bad_schedules_are_refused(kwargs, message):

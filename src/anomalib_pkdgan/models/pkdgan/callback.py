@@ -13,6 +13,9 @@ The schedule is counted in epochs::
   own GAN losses plus the distillation loss;
 * ``JOINT``: teacher and student both trained, each with its own losses plus the distillation loss.
 
+``frozen_epochs=joint_epochs=0`` pre-trains a teacher only (to save it and pass it later as
+``teacher_checkpoint``); such a model's student is untrained and cannot be exported.
+
 The phase of every epoch is computed from ``trainer.current_epoch``, so a run resumed with
 ``--ckpt_path`` lands in the right phase; the model also keeps its phase in a buffer, which is saved in
 checkpoints. When the last phase ends the callback stops training, so the schedule decides the length
@@ -60,8 +63,8 @@ class ProgressiveDistillation(Callback):
             if not isinstance(value, int) or value < 0:
                 msg = f"ProgressiveDistillation {name} must be a non-negative integer, got {value!r}."
                 raise ValueError(msg)
-        if frozen_epochs + joint_epochs == 0:
-            msg = "ProgressiveDistillation needs frozen_epochs + joint_epochs > 0: the student is never trained."
+        if teacher_epochs + frozen_epochs + joint_epochs == 0:
+            msg = "ProgressiveDistillation needs at least one epoch in some phase: nothing would be trained."
             raise ValueError(msg)
         self.teacher_epochs = teacher_epochs
         self.frozen_epochs = frozen_epochs
@@ -74,7 +77,7 @@ class ProgressiveDistillation(Callback):
 
     def phase_at(self, epoch: int) -> Phase:
         """Phase of a (0-based) epoch; epochs past the schedule stay in its last phase."""
-        if epoch < self.teacher_epochs:
+        if epoch < self.teacher_epochs or self.frozen_epochs + self.joint_epochs == 0:
             return Phase.TEACHER
         if epoch < self.teacher_epochs + self.frozen_epochs or self.joint_epochs == 0:
             return Phase.FROZEN

@@ -1,0 +1,298 @@
+# Copyright (C) 2026 anomalib-pkdgan developers
+# SPDX-License-Identifier: Apache-2.0
+
+"""One-class novelty detection benchmark (OCGAN / P-KDGAN protocol) with P-KDGAN's ablations and baselines.
+
+For each data set, normal class ``k`` and seed: train on class ``k`` only, test on the whole test set (other
+classes anomalous), image AUROC from raw per-image scores. Variants (the student architecture is the same in
+all student variants, and every student gets ``2E`` epochs, E = ``--epochs``):
+
+* ``teacher``: the teacher GAN alone, ``E`` epochs, scored with the teacher's latent distance;
+* ``student_alone``: the student alone, no distillation, ``2E`` epochs;
+* ``kd_frozen``: single-step distillation from the frozen teacher, ``2E`` epochs;
+* ``kd_joint``: single-step joint training of teacher and student from scratch, ``2E`` epochs;
+* ``pkdgan``: progressive, frozen teacher ``E`` epochs, then joint ``E`` epochs;
+* ``knn_pixels``: scikit-learn 5-nearest-neighbour mean distance on raw pixels;
+* ``pca_pixels``: scikit-learn PCA reconstruction error on raw pixels (components chosen on validation).
+
+The teacher of ``teacher``, ``kd_frozen`` and ``pkdgan`` is the same network, trained once per
+(data set, class, seed) and passed on as a ``teacher_checkpoint``. Every finished cell is appended to
+``oneclass.csv`` at once, and finished cells are skipped, so an interrupted run loses nothing.
+
+    python benchmarks/one_class_benchmark.py --dataset mnist --classes 0-9 --seeds 0 --epochs 1
+    python benchmarks/one_class_benchmark.py --quick --out /tmp/quick   # seconds, no download (CI smoke test)
+"""
+
+import argparse
+import csv
+import json
+import logging
+import os
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+import yaml
+from anomalib.engine import Engine
+from lightning.pytorch import seed_everything
+from sklearn.decomposition import PCA
+from sklearn.metrics import roc_auc_score
+from sklearn.neighbors import NearestNeighbors
+from tqdm import tqdm
+
+from anomalib_pkdgan import OneClassVision, Pkdgan
+
+HERE = Path(__file__).resolve().parent
+CONFIGS = HERE.parent / "configs"
+GAN_VARIANTS = ("teacher", "student_alone", "kd_frozen", "kd_joint", "pkdgan")
+BASELINES = ("knn_pixels", "pca_pixels")
+VARIANTS = GAN_VARIANTS + BASELINES
+COLUMNS = ("dataset", "normal_class", "variant", "seed", "auroc", "epochs", "train_seconds")
+CONFIG_OF = {"mnist": "mnist.yaml", "fashion_mnist": "fashion_mnist.yaml", "cifar10": "cifar10.yaml"}
+
+
+def model_sizes(dataset: str) -> dict:
+    """Network sizes of a data set's config (the digits smoke test uses tiny networks)."""
+    if dataset == "digits":
+        return {"teacher_features": 8, "teacher_latent": 16, "student_features": 2, "student_latent": 4}
+    init = yaml.safe_load((CONFIGS / CONFIG_OF[dataset]).read_text())["model"]["init_args"]
+    keys = ("num_input_channels", "teacher_features", "teacher_latent", "student_features", "student_latent")
+    return {key: init[key] for key in keys if key in init}
+
+
+def parse_list(text: str) -> list[int]:
+    values: list[int] = []
+    for part in text.split(","):
+        if "-" in part:
+            low, high = part.split("-")
+            values.extend(range(int(low), int(high) + 1))
+        elif part:
+            values.append(int(part))
+    return values
+
+
+def done_cells(csv_path: Path) -> set[tuple]:
+    if not csv_path.exists():
+        return set()
+    with csv_path.open() as handle:
+        return {
+            (r["dataset"], int(r["normal_class"]), r["variant"], int(r["seed"]), int(r["epochs"]))
+            for r in csv.DictReader(handle)
+        }
+
+
+def append_row(csv_path: Path, row: dict) -> None:
+    new = not csv_path.exists()
+    with csv_path.open("a", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=COLUMNS)
+        if new:
+            writer.writeheader()
+        writer.writerow({key: row[key] for key in COLUMNS})
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def append_details(path: Path, record: dict) -> None:
+    with path.open("a") as handle:
+        handle.write(json.dumps(record) + "\n")
+
+
+def load_images(datamodule: OneClassVision, subset: str) -> tuple[torch.Tensor, np.ndarray]:
+    """All images of a split as one RGB float tensor in [0, 1], with labels (1 = anomalous)."""
+    loader = {
+        "train": datamodule.train_dataloader,
+        "val": datamodule.val_dataloader,
+        "test": datamodule.test_dataloader,
+    }
+    images, labels = [], []
+    for batch in loader[subset]():
+        images.append(batch.image)
+        labels.append(batch.gt_label)
+    return torch.cat(images), torch.cat(labels).numpy().astype(int)
+
+
+@torch.inference_mode()
+def gan_scores(model: Pkdgan, images: torch.Tensor, network: str) -> dict[str, np.ndarray]:
+    """Raw latent and reconstruction scores of ``network`` ('student' or 'teacher'), per image."""
+    model.eval()
+    net = getattr(model.model, network)
+    latent, recon = [], []
+    for chunk in images.split(512):
+        x = model.model.to_model_channels(model.pre_processor.transform(chunk))
+        out = net(x)
+        latent.append((out.latent_i - out.latent_o).pow(2).flatten(1).mean(1))
+        recon.append((x - net.crop(out.reconstruction)).pow(2).flatten(1).mean(1))
+    return {"latent": torch.cat(latent).numpy(), "reconstruction": torch.cat(recon).numpy()}
+
+
+def train(model: Pkdgan, datamodule: OneClassVision, work: Path) -> float:
+    engine = Engine(
+        max_epochs=model.schedule.total_epochs,
+        accelerator="cpu",
+        logger=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        default_root_dir=work,
+    )
+    start = time.perf_counter()
+    engine.fit(model, datamodule=datamodule)
+    return time.perf_counter() - start
+
+
+def pixels(images: torch.Tensor, size: int = 32) -> np.ndarray:
+    """Raw pixels at the GANs' input size, grey, in [0, 1] (the baselines see what the GANs see)."""
+    images = torch.nn.functional.interpolate(images, size=(size, size), mode="bilinear", antialias=True)
+    return images.mean(1).flatten(1).numpy()
+
+
+def run_baseline(variant: str, train_x: np.ndarray, val: tuple, test: tuple) -> tuple[float, float, dict]:
+    start = time.perf_counter()
+    extra: dict = {}
+    if variant == "knn_pixels":
+        knn = NearestNeighbors(n_neighbors=5).fit(train_x)
+        seconds = time.perf_counter() - start
+        scores = knn.kneighbors(test[0])[0].mean(1)
+        extra["memory_floats"] = int(train_x.size)
+    else:
+        best = None
+        for components in (8, 16, 32, 64):
+            if components >= min(train_x.shape):
+                continue
+            pca = PCA(n_components=components, random_state=0).fit(train_x)
+            val_err = ((val[0] - pca.inverse_transform(pca.transform(val[0]))) ** 2).mean(1)
+            val_auroc = roc_auc_score(val[1], val_err)
+            if best is None or val_auroc > best[0]:
+                best = (val_auroc, pca)
+        seconds = time.perf_counter() - start
+        pca = best[1]
+        scores = ((test[0] - pca.inverse_transform(pca.transform(test[0]))) ** 2).mean(1)
+        extra.update({"n_components": int(pca.n_components_), "val_auroc": best[0]})
+        extra["inference_flops"] = int(4 * pca.n_components_ * train_x.shape[1])
+    return float(roc_auc_score(test[1], scores)), seconds, extra
+
+
+def gan_model(variant: str, sizes: dict, epochs: int, teacher_path: Path | None) -> Pkdgan:
+    common = {**sizes, "visualizer": False, "evaluator": False}
+    if variant == "teacher":
+        return Pkdgan(**common, teacher_epochs=epochs, frozen_epochs=0, joint_epochs=0)
+    if variant == "student_alone":
+        return Pkdgan(
+            **common, teacher_epochs=0, frozen_epochs=2 * epochs, joint_epochs=0,
+            w_distill_latent=0.0, w_distill_reconstruction=0.0,
+        )  # fmt: skip
+    if variant == "kd_frozen":
+        return Pkdgan(**common, teacher_checkpoint=teacher_path, frozen_epochs=2 * epochs, joint_epochs=0)
+    if variant == "kd_joint":
+        return Pkdgan(**common, teacher_epochs=0, frozen_epochs=0, joint_epochs=2 * epochs)
+    return Pkdgan(**common, teacher_checkpoint=teacher_path, frozen_epochs=epochs, joint_epochs=epochs)
+
+
+def run_class(args: argparse.Namespace, dataset: str, normal_class: int, seed: int, todo: list[str], bar: tqdm) -> None:
+    csv_path, details = args.out / "oneclass.csv", args.out / "oneclass_details.jsonl"
+    work = args.work / f"{dataset}_{normal_class}_{seed}_e{args.epochs}"
+    work.mkdir(parents=True, exist_ok=True)
+    datamodule = OneClassVision(
+        root=args.root,
+        dataset=dataset,
+        normal_class=normal_class,
+        seed=seed,
+        max_train_images=args.max_train_images,
+        max_test_images=args.max_test_images,
+        train_batch_size=args.batch_size,
+        eval_batch_size=512,
+    )
+    datamodule.setup()
+    val_images, val_labels = load_images(datamodule, "val")
+    test_images, test_labels = load_images(datamodule, "test")
+    sizes = model_sizes(dataset)
+    teacher_path = work / "teacher.pt"
+    # The teacher is needed by later variants even when its own cell is already done.
+    needs_teacher = any(v in todo for v in ("teacher", "kd_frozen", "pkdgan")) and not teacher_path.exists()
+    order = ["teacher"] if needs_teacher and "teacher" not in todo else []
+    for variant in order + todo:
+        bar.set_description(f"{dataset} class {normal_class} seed {seed} {variant}")
+        seed_everything(seed, workers=True)
+        record = {"dataset": dataset, "normal_class": normal_class, "variant": variant, "seed": seed}
+        record["epochs"] = args.epochs
+        if variant in BASELINES:
+            train_images, _ = load_images(datamodule, "train")
+            auroc, seconds, extra = run_baseline(
+                variant, pixels(train_images), (pixels(val_images), val_labels), (pixels(test_images), test_labels)
+            )
+            record.update(extra)
+        else:
+            model = gan_model(variant, sizes, args.epochs, teacher_path if teacher_path.exists() else None)
+            seconds = train(model, datamodule, work / variant)
+            network = "teacher" if variant == "teacher" else "student"
+            if variant == "teacher":
+                torch.save(model.model.teacher.state_dict(), teacher_path)
+            val_scores = gan_scores(model, val_images, network)
+            test_scores = gan_scores(model, test_images, network)
+            auroc = float(roc_auc_score(test_labels, test_scores["latent"]))
+            record.update(
+                {
+                    "val_auroc_latent": float(roc_auc_score(val_labels, val_scores["latent"])),
+                    "val_auroc_reconstruction": float(roc_auc_score(val_labels, val_scores["reconstruction"])),
+                    "test_auroc_reconstruction": float(roc_auc_score(test_labels, test_scores["reconstruction"])),
+                    "test_scores_latent": [round(float(s), 6) for s in test_scores["latent"]]
+                    if args.keep_scores
+                    else None,
+                    "test_labels": test_labels.tolist() if args.keep_scores else None,
+                }
+            )
+        record.update({"auroc": auroc, "train_seconds": round(seconds, 2)})
+        if variant in todo:
+            append_details(details, record)
+            append_row(csv_path, record)
+            bar.update(1)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dataset", default="mnist", help="comma list of mnist, fashion_mnist, cifar10, digits")
+    parser.add_argument("--classes", default="0-9")
+    parser.add_argument("--seeds", default="0,1,2")
+    parser.add_argument("--variants", default=",".join(VARIANTS))
+    parser.add_argument("--epochs", type=int, default=1, help="E: epochs per phase (students get 2E)")
+    parser.add_argument("--root", default=os.environ.get("PKDGAN_DATA", "/work/data"))
+    parser.add_argument("--out", type=Path, default=HERE / "results")
+    parser.add_argument("--work", type=Path, default=HERE / "work")
+    parser.add_argument("--max-train-images", type=int, default=None)
+    parser.add_argument("--max-test-images", type=int, default=None)
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--keep-scores", action="store_true", help="store test scores (for histograms)")
+    parser.add_argument("--quick", action="store_true", help="tiny smoke run on scikit-learn digits")
+    args = parser.parse_args()
+    if args.quick:
+        args.dataset, args.classes, args.seeds, args.epochs = "digits", "0,1", "0", 1
+        args.max_train_images, args.max_test_images, args.batch_size = 48, 120, 16
+        args.root = str(args.work / "data")
+    variants = args.variants.split(",")
+    unknown = set(variants) - set(VARIANTS)
+    if unknown:
+        parser.error(f"unknown variants {sorted(unknown)}; choose from {', '.join(VARIANTS)}")
+    args.out.mkdir(parents=True, exist_ok=True)
+    logging.getLogger("lightning").setLevel(logging.ERROR)
+    logging.getLogger("anomalib").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore")
+
+    done = done_cells(args.out / "oneclass.csv")
+    plan = []
+    for dataset in args.dataset.split(","):
+        for normal_class in parse_list(args.classes):
+            for seed in parse_list(args.seeds):
+                todo = [v for v in variants if (dataset, normal_class, v, seed, args.epochs) not in done]
+                if todo:
+                    plan.append((dataset, normal_class, seed, todo))
+    total = sum(len(todo) for *_, todo in plan)
+    start = time.perf_counter()
+    with tqdm(total=total, unit="cell") as bar:
+        for dataset, normal_class, seed, todo in plan:
+            run_class(args, dataset, normal_class, seed, todo, bar)
+    print(f"{total} cells in {time.perf_counter() - start:.0f} s -> {args.out / 'oneclass.csv'}")
+
+
+if __name__ == "__main__":
+    main()
