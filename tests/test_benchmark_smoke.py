@@ -1,0 +1,40 @@
+# Copyright (C) 2026 anomalib-pkdgan developers
+# SPDX-License-Identifier: Apache-2.0
+
+"""The one-class benchmark's --quick mode: result files with the documented columns, and resume."""
+
+import csv
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(__file__).parents[1] / "benchmarks" / "one_class_benchmark.py"
+
+
+def run(tmp_path):
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    args = [sys.executable, str(SCRIPT), "--quick", "--out", str(tmp_path / "out"), "--work", str(tmp_path / "work")]
+    result = subprocess.run(args, capture_output=True, text=True, env=env, timeout=900, check=False)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout
+
+
+@pytest.mark.slow
+def test_quick_benchmark_writes_results_and_resumes(tmp_path):
+    first = run(tmp_path)
+    with (tmp_path / "out" / "oneclass.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert list(rows[0]) == ["dataset", "normal_class", "variant", "seed", "auroc", "epochs", "train_seconds"]
+    variants = {row["variant"] for row in rows}
+    assert variants == {"teacher", "student_alone", "kd_frozen", "kd_joint", "pkdgan", "knn_pixels", "pca_pixels"}
+    assert {row["normal_class"] for row in rows} == {"0", "1"}
+    assert all(0.0 <= float(row["auroc"]) <= 1.0 for row in rows)
+    assert "14 cells" in first
+
+    second = run(tmp_path)
+    assert "0 cells" in second
+    with (tmp_path / "out" / "oneclass.csv").open() as handle:
+        assert len(list(csv.DictReader(handle))) == len(rows)
