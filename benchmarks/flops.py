@@ -1,0 +1,68 @@
+# Copyright (C) 2026 anomalib-pkdgan developers
+# SPDX-License-Identifier: Apache-2.0
+
+"""Inference FLOPs and parameters of teacher and student per data set config, counted by torch's counter.
+
+    python benchmarks/flops.py          # writes benchmarks/results/flops.json
+
+FLOPs are those of scoring one image: the generator (G_E, G_D, E) on one 32x32 image, counted with
+``torch.utils.flop_counter.FlopCounterMode`` (a multiply-add counts as 2 FLOPs). Parameters are the
+generator's (the discriminator and the projection are training-time only). Anomalib's ``Ganomaly`` at its
+defaults (64/100, 3 channels, 32x32) is counted the same way, for the accuracy/cost comparison.
+"""
+
+import json
+from pathlib import Path
+
+import torch
+import yaml
+from anomalib.models.image.ganomaly.torch_model import GanomalyModel
+from torch.utils.flop_counter import FlopCounterMode
+
+from anomalib_pkdgan.models.pkdgan.torch_model import PkdganModel
+
+HERE = Path(__file__).resolve().parent
+CONFIGS = {"mnist": "mnist.yaml", "fashion_mnist": "fashion_mnist.yaml", "cifar10": "cifar10.yaml"}
+
+
+def count(module: torch.nn.Module, channels: int, size: int = 32) -> tuple[int, int]:
+    module.eval()
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        module(torch.zeros(1, channels, size, size))
+    return int(counter.get_total_flops()), sum(p.numel() for p in module.parameters())
+
+
+def main() -> None:
+    result = {}
+    for dataset, config in CONFIGS.items():
+        init = yaml.safe_load((HERE.parent / "configs" / config).read_text())["model"]["init_args"]
+        channels = init.get("num_input_channels", 1)
+        model = PkdganModel(
+            tuple(init.get("input_size", (32, 32))),
+            channels,
+            teacher_features=init.get("teacher_features", 64),
+            teacher_latent=init.get("teacher_latent", 100),
+            student_features=init["student_features"],
+            student_latent=init["student_latent"],
+        )
+        teacher_flops, teacher_params = count(model.teacher.generator, channels)
+        student_flops, student_params = count(model.student.generator, channels)
+        result[dataset] = {
+            "teacher_flops": teacher_flops,
+            "student_flops": student_flops,
+            "teacher_params": teacher_params,
+            "student_params": student_params,
+            "flops_ratio": round(teacher_flops / student_flops, 2),
+            "student": {"features": init["student_features"], "latent": init["student_latent"]},
+        }
+    ganomaly = GanomalyModel((32, 32), num_input_channels=3, n_features=64, latent_vec_size=100)
+    flops, params = count(ganomaly.generator, 3)
+    result["anomalib_ganomaly_32x32"] = {"flops": flops, "params": params}
+    out = HERE / "results" / "flops.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,170 @@
+# Copyright (C) 2026 anomalib-pkdgan developers
+# SPDX-License-Identifier: Apache-2.0
+
+"""Render the benchmark result files into markdown tables, plots, and the README's results section.
+
+    python benchmarks/report.py
+
+Reads ``benchmarks/results/{oneclass.csv,flops.json,throughput.md,memory.json}`` (whichever exist), writes
+``benchmarks/results/oneclass.md`` and ``oneclass.png``, and replaces the text between
+``<!-- results:start -->`` and ``<!-- results:end -->`` in README.md. Every number in that README section
+comes from these files.
+"""
+
+import csv
+import json
+from collections import defaultdict
+from pathlib import Path
+from statistics import mean, pstdev
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results"
+README = HERE.parent / "README.md"
+VARIANTS = ("teacher", "student_alone", "kd_frozen", "kd_joint", "pkdgan", "knn_pixels", "pca_pixels")
+NAMES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "cifar10": "CIFAR-10", "digits": "digits"}
+PAPER = {"mnist": 97.25, "fashion_mnist": 92.93}
+
+
+def load_rows() -> list[dict]:
+    path = RESULTS / "oneclass.csv"
+    if not path.exists():
+        return []
+    with path.open() as handle:
+        return list(csv.DictReader(handle))
+
+
+def table(rows: list[dict]) -> str:
+    cells: dict = defaultdict(list)
+    settings: dict = defaultdict(set)
+    for row in rows:
+        key = (row["dataset"], int(row["normal_class"]), row["variant"])
+        cells[key].append(100 * float(row["auroc"]))
+        settings[row["dataset"]].add((row["epochs"], row["seed"]))
+    out = []
+    for dataset in sorted({key[0] for key in cells}):
+        variants = [v for v in VARIANTS if any(k[0] == dataset and k[2] == v for k in cells)]
+        classes = sorted({k[1] for k in cells if k[0] == dataset})
+        epochs = sorted({e for e, _ in settings[dataset]})
+        seeds = sorted({s for _, s in settings[dataset]})
+        out.append(
+            f"**{NAMES.get(dataset, dataset)}**: image AUROC (%) on the full test set, epochs per phase "
+            f"E = {', '.join(epochs)}, seeds {', '.join(seeds)} (mean ± std over seeds where there are several)\n"
+        )
+        out.append("| class | " + " | ".join(variants) + " |")
+        out.append("|---" * (len(variants) + 1) + "|")
+        means = defaultdict(list)
+        for normal_class in classes:
+            line = [str(normal_class)]
+            for variant in variants:
+                values = cells.get((dataset, normal_class, variant), [])
+                if values:
+                    means[variant].append(mean(values))
+                    std = f" ± {pstdev(values):.1f}" if len(values) > 1 else ""
+                    line.append(f"{mean(values):.1f}{std}")
+                else:
+                    line.append("-")
+            out.append("| " + " | ".join(line) + " |")
+        line = [f"**mean ({len(classes)} classes)**"]
+        line += [f"**{mean(means[v]):.1f}**" if len(means[v]) == len(classes) else "-" for v in variants]
+        out.append("| " + " | ".join(line) + " |")
+        if dataset in PAPER:
+            out.append(f"\nPaper's P-KDGAN student, mean over classes: {PAPER[dataset]}.")
+        out.append("")
+    return "\n".join(out)
+
+
+def flops_table() -> str:
+    path = RESULTS / "flops.json"
+    if not path.exists():
+        return ""
+    data = json.loads(path.read_text())
+    out = [
+        "| config | teacher FLOPs | student FLOPs | ratio | teacher params | student params |",
+        "|---|---|---|---|---|---|",
+    ]
+    for dataset in ("mnist", "fashion_mnist", "cifar10"):
+        if dataset in data:
+            d = data[dataset]
+            out.append(
+                f"| {NAMES[dataset]} | {d['teacher_flops'] / 1e6:.1f} M | {d['student_flops'] / 1e6:.3f} M | "
+                f"{d['flops_ratio']:.0f}:1 | {d['teacher_params'] / 1e6:.2f} M | {d['student_params'] / 1e3:.1f} k |"
+            )
+    return "\n".join(out) + "\n"
+
+
+def plot(rows: list[dict]) -> bool:
+    if not rows:
+        return False
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    datasets = sorted({row["dataset"] for row in rows})
+    fig, axes = plt.subplots(len(datasets), 1, figsize=(12, 3.5 * len(datasets)), squeeze=False)
+    for ax, dataset in zip(axes[:, 0], datasets, strict=True):
+        subset = [row for row in rows if row["dataset"] == dataset]
+        classes = sorted({int(row["normal_class"]) for row in subset})
+        variants = [v for v in VARIANTS if any(row["variant"] == v for row in subset)]
+        width = 0.8 / len(variants)
+        for index, variant in enumerate(variants):
+            values = []
+            for normal_class in classes:
+                aurocs = [
+                    100 * float(r["auroc"])
+                    for r in subset
+                    if int(r["normal_class"]) == normal_class and r["variant"] == variant
+                ]
+                values.append(mean(aurocs) if aurocs else 0)
+            ax.bar([c + index * width for c in classes], values, width, label=variant)
+        ax.set_title(f"{NAMES.get(dataset, dataset)}: image AUROC per normal class")
+        ax.set_xticks([c + 0.4 - width / 2 for c in classes], [str(c) for c in classes])
+        ax.set_ylim(0, 100)
+        ax.set_ylabel("AUROC (%)")
+        ax.legend(ncol=len(variants), fontsize=7, loc="lower center")
+    fig.tight_layout()
+    fig.savefig(RESULTS / "oneclass.png", dpi=110)
+    plt.close(fig)
+    return True
+
+
+def main() -> None:
+    rows = load_rows()
+    oneclass = table(rows)
+    (RESULTS / "oneclass.md").write_text(oneclass + "\n")
+    has_plot = plot(rows)
+    parts = ["### Compute: teacher against student (inference, one 32x32 image)\n", flops_table()]
+    parts += ["### One-class AUROC (`benchmarks/one_class_benchmark.py`)\n", oneclass or "No results yet.\n"]
+    if has_plot:
+        parts.append("![per-class AUROC](benchmarks/results/oneclass.png)\n")
+    throughput = RESULTS / "throughput.md"
+    if throughput.exists():
+        parts += ["### Throughput (`benchmarks/throughput.py`)\n", throughput.read_text()]
+    memory = RESULTS / "memory.json"
+    if memory.exists():
+        data = json.loads(memory.read_text())
+        parts.append("### Memory per phase (`benchmarks/memory_phases.py`)\n")
+        parts.append("| phase | peak RSS (MB) | teacher optimizer state tensors | teacher gradients | epoch (s) |")
+        parts.append("|---|---|---|---|---|")
+        for phase, entry in data["phases"].items():
+            parts.append(
+                f"| {phase} | {entry['peak_rss_mb']:.0f} | {entry['teacher_optimizer_state_tensors']} | "
+                f"{'yes' if entry['teacher_holds_gradients'] else 'no'} | {entry['epoch_seconds']} |"
+            )
+        parts.append(
+            f"\n{data['train_images']} training images of {NAMES.get(data['dataset'], data['dataset'])} class "
+            f"{data['normal_class']}, batch {data['batch_size']}, 2 CPU cores; the RSS is mostly the Python, "
+            "torch and Anomalib process itself.\n"
+        )
+    section = "\n".join(parts)
+    text = README.read_text()
+    start, end = "<!-- results:start -->", "<!-- results:end -->"
+    if start in text and end in text:
+        head, rest = text.split(start, 1)
+        _, tail = rest.split(end, 1)
+        README.write_text(f"{head}{start}\n{section}\n{end}{tail}")
+    print(section)
+
+
+if __name__ == "__main__":
+    main()
