@@ -1,0 +1,186 @@
+# Copyright (C) 2026 anomalib-pkdgan developers
+# SPDX-License-Identifier: Apache-2.0
+
+"""Inference throughput, latency and peak memory: teacher, student (PyTorch, OpenVINO FP32/INT8), Ganomaly.
+
+    python benchmarks/throughput.py            # writes benchmarks/results/throughput.{csv,md,png}
+
+Every configuration runs in a fresh child process (so its peak RSS is its own) on the same random RGB
+32x32 images, at batch sizes 1 and 64, for a fixed time after a warm-up. Weights are random: speed does not
+depend on their values. What is timed is scoring, as deployed: for the PyTorch rows the torch network under
+``torch.inference_mode``; for OpenVINO the student exported through Anomalib (with pre- and
+post-processing inside), compiled for the CPU; INT8 is NNCF post-training quantisation of that IR.
+Anomalib's ``Ganomaly`` is its ``GanomalyModel`` at its defaults (64/100, 3 channels) at 32x32.
+"""
+
+import argparse
+import csv
+import json
+import multiprocessing
+import resource
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+CONFIGS = [
+    ("teacher", "torch", "fp32"),
+    ("student", "torch", "fp32"),
+    ("student", "openvino", "fp32"),
+    ("student", "openvino", "int8"),
+    ("ganomaly", "torch", "fp32"),
+]
+COLUMNS = ("model", "backend", "precision", "batch_size", "images_per_s", "latency_ms", "peak_rss_mb")
+
+
+def export_student(folder: Path, int8: bool) -> Path:
+    """Export an (untrained, random-weight) default MNIST student through Anomalib; optionally quantise."""
+    import numpy as np
+    import openvino as ov
+    import torch
+
+    from anomalib_pkdgan import Pkdgan
+
+    torch.manual_seed(0)
+    model = Pkdgan(visualizer=False)
+    model.student_steps.fill_(1)  # random weights are fine for timing; the export guard wants a trained student
+    for name, buffer in model.post_processor.named_buffers():  # stand-in validation statistics (NaN when untrained)
+        buffer.fill_(0.0 if "min" in name else 1.0 if "max" in name else 0.5)
+    path = model.to_openvino(folder)
+    if not int8:
+        return path
+    import nncf
+
+    rng = np.random.default_rng(0)
+    calibration = nncf.Dataset([rng.random((1, 3, 32, 32), dtype=np.float32) for _ in range(64)])
+    quantised = nncf.quantize(ov.Core().read_model(path), calibration, subset_size=64)
+    out = folder / "int8.xml"
+    ov.save_model(quantised, out)
+    return out
+
+
+def measure(config: tuple[str, str, str], batch_size: int, seconds: float, queue: multiprocessing.Queue) -> None:
+    """Child process: build one configuration, time it, report images/s, latency and peak RSS."""
+    import torch
+
+    torch.set_num_threads(2)
+    model_name, backend, precision = config
+    images = torch.rand(batch_size, 3, 32, 32, generator=torch.Generator().manual_seed(0))
+    if backend == "openvino":
+        import openvino as ov
+
+        folder = Path(tempfile.mkdtemp())
+        compiled = ov.Core().compile_model(str(export_student(folder, precision == "int8")), "CPU")
+        request = compiled.create_infer_request()
+        array = images.numpy()
+
+        def run() -> None:
+            request.infer({0: array})
+    else:
+        from anomalib.models.image.ganomaly.torch_model import GanomalyModel
+
+        from anomalib_pkdgan.models.pkdgan.torch_model import PkdganModel
+
+        if model_name == "ganomaly":
+            net = GanomalyModel((32, 32), num_input_channels=3, n_features=64, latent_vec_size=100).eval()
+
+            def run() -> None:
+                net(images)
+        else:
+            pkdgan = PkdganModel((32, 32), num_input_channels=1).eval()
+            network = getattr(pkdgan, model_name)
+
+            def run() -> None:
+                out = network(pkdgan.to_model_channels(images * 2 - 1))
+                (out.latent_i - out.latent_o).pow(2).flatten(1).mean(1)
+
+    with torch.inference_mode():
+        for _ in range(5):
+            run()
+        count, start = 0, time.perf_counter()
+        while time.perf_counter() - start < seconds:
+            run()
+            count += 1
+        elapsed = time.perf_counter() - start
+    queue.put(
+        {
+            "images_per_s": round(count * batch_size / elapsed, 1),
+            "latency_ms": round(1000 * elapsed / count, 3),
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        }
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--batch-sizes", default="1,64")
+    parser.add_argument("--seconds", type=float, default=3.0)
+    parser.add_argument("--out", type=Path, default=HERE / "results")
+    args = parser.parse_args()
+    context = multiprocessing.get_context("spawn")
+    rows = []
+    for batch_size in map(int, args.batch_sizes.split(",")):
+        for config in CONFIGS:
+            queue = context.Queue()
+            child = context.Process(target=measure, args=(config, batch_size, args.seconds, queue))
+            child.start()
+            result = queue.get(timeout=900)
+            child.join()
+            row = dict(zip(("model", "backend", "precision"), config, strict=True))
+            rows.append({**row, "batch_size": batch_size, **result})
+            print(rows[-1], flush=True)
+    args.out.mkdir(parents=True, exist_ok=True)
+    with (args.out / "throughput.csv").open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+    write_report(rows, args.out)
+
+
+def write_report(rows: list[dict], out: Path) -> None:
+    teacher = {r["batch_size"]: r["images_per_s"] for r in rows if r["model"] == "teacher"}
+    ganomaly = {r["batch_size"]: r["images_per_s"] for r in rows if r["model"] == "ganomaly"}
+    header = (
+        "| model | backend | precision | batch | images/s | latency (ms/batch) | peak RSS (MB) "
+        "| x teacher | x Ganomaly |"
+    )
+    lines = [header, "|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        b = r["batch_size"]
+        lines.append(
+            f"| {r['model']} | {r['backend']} | {r['precision']} | {b} | {r['images_per_s']:,.0f} | "
+            f"{r['latency_ms']:.2f} | {r['peak_rss_mb']:.0f} | {r['images_per_s'] / teacher[b]:.1f} | "
+            f"{r['images_per_s'] / ganomaly[b]:.1f} |"
+        )
+    (out / "throughput.md").write_text("\n".join(lines) + "\n\nSame CPU (2 cores), same images, one run.\n")
+    (out / "throughput.json").write_text(json.dumps(rows, indent=2) + "\n")
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(9, 4))
+    sizes = sorted({r["batch_size"] for r in rows})
+    labels = [f"{m}\n{b} {p}" for m, b, p in CONFIGS]
+    width = 0.8 / len(sizes)
+    for index, size in enumerate(sizes):
+        values = [
+            next(
+                r["images_per_s"]
+                for r in rows
+                if (r["model"], r["backend"], r["precision"]) == c and r["batch_size"] == size
+            )
+            for c in CONFIGS
+        ]
+        ax.bar([i + index * width for i in range(len(CONFIGS))], values, width, label=f"batch {size}")
+    ax.set_xticks([i + 0.4 - width / 2 for i in range(len(CONFIGS))], labels, fontsize=8)
+    ax.set_yscale("log")
+    ax.set_ylabel("images / s (log)")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(out / "throughput.png", dpi=110)
+
+
+if __name__ == "__main__":
+    main()
