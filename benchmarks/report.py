@@ -73,6 +73,29 @@ def table(rows: list[dict]) -> str:
     return "\n".join(out)
 
 
+def score_table() -> str:
+    """Latent against reconstruction score: mean validation and test AUROC per GAN variant and data set."""
+    path = RESULTS / "oneclass_details.jsonl"
+    if not path.exists():
+        return ""
+    acc: dict = defaultdict(lambda: defaultdict(list))
+    for line in path.read_text().splitlines():
+        record = json.loads(line)
+        if "val_auroc_latent" not in record:
+            continue
+        key = (record["dataset"], record["variant"])
+        acc[key]["val latent"].append(record["val_auroc_latent"])
+        acc[key]["val reconstruction"].append(record["val_auroc_reconstruction"])
+        acc[key]["test latent"].append(record["auroc"])
+        acc[key]["test reconstruction"].append(record["test_auroc_reconstruction"])
+    columns = ("val latent", "val reconstruction", "test latent", "test reconstruction")
+    out = ["| data set | variant | cells | " + " | ".join(columns) + " |", "|---" * (len(columns) + 3) + "|"]
+    for (dataset, variant), values in sorted(acc.items()):
+        cells = " | ".join(f"{100 * mean(values[c]):.1f}" for c in columns)
+        out.append(f"| {NAMES.get(dataset, dataset)} | {variant} | {len(values['val latent'])} | {cells} |")
+    return "\n".join(out) + "\n"
+
+
 def flops_table() -> str:
     path = RESULTS / "flops.json"
     if not path.exists():
@@ -137,6 +160,14 @@ def main() -> None:
     parts += ["### One-class AUROC (`benchmarks/one_class_benchmark.py`)\n", oneclass or "No results yet.\n"]
     if has_plot:
         parts.append("![per-class AUROC](benchmarks/results/oneclass.png)\n")
+    scores = score_table()
+    if scores:
+        parts += [
+            "### Which score: latent distance or reconstruction error (mean AUROC %, over classes)\n",
+            "Validation AUROC comes from held-out training images (normal) and held-out training images of the "
+            "other classes (anomalous); the default `score_type` is chosen on these columns only.\n",
+            scores,
+        ]
     throughput = RESULTS / "throughput.md"
     if throughput.exists():
         parts += ["### Throughput (`benchmarks/throughput.py`)\n", throughput.read_text()]
