@@ -84,12 +84,15 @@ def main() -> None:
         [fp32(chunk.numpy())[fp32.output("pred_label")].reshape(-1) for chunk in test_images.split(256)]
     )
 
+    # Two INT8 routes: weights only (activations stay FP32), and full static post-training quantisation
+    # (weights and activations; what the throughput benchmark times).
+    weights_only = nncf.compress_weights(core.read_model(fp32_path), mode=nncf.CompressWeightsMode.INT8_ASYM)
+    int8_scores = ov_scores(core.compile_model(weights_only, "CPU"), test_images)
     calibration = nncf.Dataset([chunk.numpy() for chunk in calibration_images[:300].split(1)])
-    int8_model = nncf.quantize(core.read_model(fp32_path), calibration, subset_size=300)
-    int8_path = args.work / "int8" / "model.xml"
-    int8_path.parent.mkdir(parents=True, exist_ok=True)
-    ov.save_model(int8_model, int8_path)
-    int8_scores = ov_scores(core.compile_model(str(int8_path), "CPU"), test_images)
+    static = nncf.quantize(core.read_model(fp32_path), calibration, subset_size=300)
+    static_scores = ov_scores(core.compile_model(static, "CPU"), test_images)
+    for name, int8_model in (("int8_weights", weights_only), ("int8_static", static)):
+        ov.save_model(int8_model, args.work / name / "model.xml")
 
     def auroc(scores: np.ndarray) -> float:
         return float(roc_auc_score(test_labels, scores))
@@ -112,7 +115,11 @@ def main() -> None:
         "fp32_auroc": auroc(fp32_scores),
         "int8_auroc": auroc(int8_scores),
         "int8_auroc_drop": 100 * (auroc(fp32_scores) - auroc(int8_scores)),
-        "int8_method": "nncf.quantize (post-training, 300 normal training images for calibration)",
+        "int8_method": "nncf.compress_weights INT8_ASYM (weights INT8, activations FP32)",
+        "int8_static_auroc": auroc(static_scores),
+        "int8_static_auroc_drop": 100 * (auroc(fp32_scores) - auroc(static_scores)),
+        "int8_static_method": "nncf.quantize, default preset (weights and activations INT8), 300 normal training "
+        "images for calibration",
         "student_params": sum(p.numel() for p in model.model.student.generator.parameters()),
         "teacher_params": sum(p.numel() for p in model.model.teacher.generator.parameters()),
         "exported_params": exported,
