@@ -13,7 +13,11 @@ all student variants, and every student gets ``2E`` epochs, E = ``--epochs``):
 * ``kd_joint``: single-step joint training of teacher and student from scratch, ``2E`` epochs;
 * ``pkdgan``: progressive, frozen teacher ``E`` epochs, then joint ``E`` epochs;
 * ``knn_pixels``: scikit-learn 5-nearest-neighbour mean distance on raw pixels;
-* ``pca_pixels``: scikit-learn PCA reconstruction error on raw pixels (components chosen on validation).
+* ``pca_pixels``: scikit-learn PCA reconstruction error on raw pixels (components chosen on validation);
+* ``anomalib_ganomaly``: Anomalib's own ``Ganomaly`` at its defaults (64/100, its default pre-processing at
+  32x32), trained through the same Engine on the same split for ``2E`` epochs. It is scored with the raw
+  latent distance of each test image (``GanomalyModel`` in eval mode), i.e. without its per-batch min-max
+  normalisation: AUROC is rank-based, so this is its best honest number and independent of batch size.
 
 The teacher of ``teacher``, ``kd_frozen`` and ``pkdgan`` is the same network, trained once per
 (data set, class, seed) and passed on as a ``teacher_checkpoint``. Every finished cell is appended to
@@ -36,6 +40,7 @@ import numpy as np
 import torch
 import yaml
 from anomalib.engine import Engine
+from anomalib.models import Ganomaly
 from lightning.pytorch import seed_everything
 from sklearn.decomposition import PCA
 from sklearn.metrics import roc_auc_score
@@ -48,7 +53,7 @@ HERE = Path(__file__).resolve().parent
 CONFIGS = HERE.parent / "configs"
 GAN_VARIANTS = ("teacher", "student_alone", "kd_frozen", "kd_joint", "pkdgan")
 BASELINES = ("knn_pixels", "pca_pixels")
-VARIANTS = GAN_VARIANTS + BASELINES
+VARIANTS = GAN_VARIANTS + BASELINES + ("anomalib_ganomaly",)
 COLUMNS = ("dataset", "normal_class", "variant", "seed", "auroc", "epochs", "train_seconds")
 CONFIG_OF = {"mnist": "mnist.yaml", "fashion_mnist": "fashion_mnist.yaml", "cifar10": "cifar10.yaml"}
 
@@ -127,9 +132,16 @@ def gan_scores(model: Pkdgan, images: torch.Tensor, network: str) -> dict[str, n
     return {"latent": torch.cat(latent).numpy(), "reconstruction": torch.cat(recon).numpy()}
 
 
-def train(model: Pkdgan, datamodule: OneClassVision, work: Path) -> float:
+@torch.inference_mode()
+def ganomaly_scores(model: Ganomaly, images: torch.Tensor) -> np.ndarray:
+    """Raw per-image latent distance of Anomalib's Ganomaly (no per-batch min-max normalisation)."""
+    model.model.eval()
+    return torch.cat([model.model(model.pre_processor.transform(c)).pred_score for c in images.split(512)]).numpy()
+
+
+def train(model: Pkdgan | Ganomaly, datamodule: OneClassVision, work: Path, epochs: int) -> float:
     engine = Engine(
-        max_epochs=model.schedule.total_epochs,
+        max_epochs=epochs,
         accelerator="cpu",
         logger=False,
         enable_progress_bar=False,
@@ -222,9 +234,19 @@ def run_class(args: argparse.Namespace, dataset: str, normal_class: int, seed: i
                 variant, pixels(train_images), (pixels(val_images), val_labels), (pixels(test_images), test_labels)
             )
             record.update(extra)
+        elif variant == "anomalib_ganomaly":
+            model = Ganomaly(
+                batch_size=args.batch_size,
+                pre_processor=Ganomaly.configure_pre_processor(image_size=(32, 32)),
+                visualizer=False,
+                evaluator=False,
+            )
+            seconds = train(model, datamodule, work / variant, 2 * args.epochs)
+            auroc = float(roc_auc_score(test_labels, ganomaly_scores(model, test_images)))
+            record["val_auroc_latent"] = float(roc_auc_score(val_labels, ganomaly_scores(model, val_images)))
         else:
             model = gan_model(variant, sizes, args.epochs, teacher_path if teacher_path.exists() else None)
-            seconds = train(model, datamodule, work / variant)
+            seconds = train(model, datamodule, work / variant, model.schedule.total_epochs)
             network = "teacher" if variant == "teacher" else "student"
             if variant == "teacher":
                 torch.save(model.model.teacher.state_dict(), teacher_path)

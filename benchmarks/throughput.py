@@ -24,18 +24,23 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-CONFIGS = [
-    ("teacher", "torch", "fp32"),
-    ("student", "torch", "fp32"),
-    ("student", "openvino", "fp32"),
-    ("student", "openvino", "int8"),
-    ("ganomaly", "torch", "fp32"),
+CONFIGS = [  # model, backend, precision, INT8 method ("weights": weight-only, "static": weights and activations)
+    ("teacher", "torch", "fp32", ""),
+    ("student", "torch", "fp32", ""),
+    ("student", "openvino", "fp32", ""),
+    ("student", "openvino", "int8", "weights"),
+    ("student", "openvino", "int8", "static"),
+    ("ganomaly", "torch", "fp32", ""),
 ]
-COLUMNS = ("model", "backend", "precision", "batch_size", "images_per_s", "latency_ms", "peak_rss_mb")
+COLUMNS = ("model", "backend", "precision", "batch_size", "images_per_s", "latency_ms", "peak_rss_mb", "int8_method")
 
 
-def export_student(folder: Path, int8: bool) -> Path:
-    """Export an (untrained, random-weight) default MNIST student through Anomalib; optionally quantise."""
+def export_student(folder: Path, int8_method: str) -> Path:
+    """Export an (untrained, random-weight) default MNIST student through Anomalib; optionally quantise.
+
+    ``int8_method`` is "" (FP32), "weights" (``nncf.compress_weights``, weights INT8, activations FP32) or
+    "static" (``nncf.quantize``, weights and activations INT8), the two routes ``export_check.py`` measures.
+    """
     import numpy as np
     import openvino as ov
     import torch
@@ -48,30 +53,33 @@ def export_student(folder: Path, int8: bool) -> Path:
     for name, buffer in model.post_processor.named_buffers():  # stand-in validation statistics (NaN when untrained)
         buffer.fill_(0.0 if "min" in name else 1.0 if "max" in name else 0.5)
     path = model.to_openvino(folder)
-    if not int8:
+    if not int8_method:
         return path
     import nncf
 
+    out = folder / f"int8_{int8_method}.xml"
+    if int8_method == "weights":
+        ov.save_model(nncf.compress_weights(ov.Core().read_model(path)), out)
+        return out
     rng = np.random.default_rng(0)
     calibration = nncf.Dataset([rng.random((1, 3, 32, 32), dtype=np.float32) for _ in range(64)])
     quantised = nncf.quantize(ov.Core().read_model(path), calibration, subset_size=64)
-    out = folder / "int8.xml"
     ov.save_model(quantised, out)
     return out
 
 
-def measure(config: tuple[str, str, str], batch_size: int, seconds: float, queue: multiprocessing.Queue) -> None:
+def measure(config: tuple[str, str, str, str], batch_size: int, seconds: float, queue: multiprocessing.Queue) -> None:
     """Child process: build one configuration, time it, report images/s, latency and peak RSS."""
     import torch
 
     torch.set_num_threads(2)
-    model_name, backend, precision = config
+    model_name, backend, _, int8_method = config
     images = torch.rand(batch_size, 3, 32, 32, generator=torch.Generator().manual_seed(0))
     if backend == "openvino":
         import openvino as ov
 
         folder = Path(tempfile.mkdtemp())
-        compiled = ov.Core().compile_model(str(export_student(folder, precision == "int8")), "CPU")
+        compiled = ov.Core().compile_model(str(export_student(folder, int8_method)), "CPU")
         request = compiled.create_infer_request()
         array = images.numpy()
 
@@ -131,7 +139,7 @@ def main() -> None:
             child.start()
             result = queue.get(timeout=900)
             child.join()
-            row = dict(zip(("model", "backend", "precision"), config, strict=True))
+            row = dict(zip(("model", "backend", "precision", "int8_method"), config, strict=True))
             rows.append({**row, "batch_size": batch_size, **result})
             print(rows[-1], flush=True)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -140,6 +148,10 @@ def main() -> None:
         writer.writeheader()
         writer.writerows(rows)
     write_report(rows, args.out)
+
+
+def precision(row: dict) -> str:
+    return f"{row['precision']} ({row['int8_method']})" if row["int8_method"] else row["precision"]
 
 
 def write_report(rows: list[dict], out: Path) -> None:
@@ -153,11 +165,17 @@ def write_report(rows: list[dict], out: Path) -> None:
     for r in rows:
         b = r["batch_size"]
         lines.append(
-            f"| {r['model']} | {r['backend']} | {r['precision']} | {b} | {r['images_per_s']:,.0f} | "
+            f"| {r['model']} | {r['backend']} | {precision(r)} | {b} | {r['images_per_s']:,.0f} | "
             f"{r['latency_ms']:.2f} | {r['peak_rss_mb']:.0f} | {r['images_per_s'] / teacher[b]:.1f} | "
             f"{r['images_per_s'] / ganomaly[b]:.1f} |"
         )
-    (out / "throughput.md").write_text("\n".join(lines) + "\n\nSame CPU (2 cores), same images, one run.\n")
+    note = (
+        "\n\nSame CPU (2 cores), same images, one run. PyTorch rows: pre-processing and the latent score; "
+        "OpenVINO rows: Anomalib's exported graph (pre-processing, score, anomaly map, normalisation). "
+        "INT8 (weights): weight-only compression, accuracy kept; INT8 (static): weights and activations, "
+        "see `export.json` for its AUROC cost.\n"
+    )
+    (out / "throughput.md").write_text("\n".join(lines) + note)
     (out / "throughput.json").write_text(json.dumps(rows, indent=2) + "\n")
 
     import matplotlib
@@ -167,14 +185,14 @@ def write_report(rows: list[dict], out: Path) -> None:
 
     fig, ax = plt.subplots(figsize=(9, 4))
     sizes = sorted({r["batch_size"] for r in rows})
-    labels = [f"{m}\n{b} {p}" for m, b, p in CONFIGS]
+    labels = [f"{m}\n{b} {p} {q}".strip() for m, b, p, q in CONFIGS]
     width = 0.8 / len(sizes)
     for index, size in enumerate(sizes):
         values = [
             next(
                 r["images_per_s"]
                 for r in rows
-                if (r["model"], r["backend"], r["precision"]) == c and r["batch_size"] == size
+                if (r["model"], r["backend"], r["precision"], r["int8_method"]) == c and r["batch_size"] == size
             )
             for c in CONFIGS
         ]

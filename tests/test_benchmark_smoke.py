@@ -29,10 +29,19 @@ def test_quick_benchmark_writes_results_and_resumes(tmp_path):
         rows = list(csv.DictReader(handle))
     assert list(rows[0]) == ["dataset", "normal_class", "variant", "seed", "auroc", "epochs", "train_seconds"]
     variants = {row["variant"] for row in rows}
-    assert variants == {"teacher", "student_alone", "kd_frozen", "kd_joint", "pkdgan", "knn_pixels", "pca_pixels"}
+    assert variants == {
+        "teacher",
+        "student_alone",
+        "kd_frozen",
+        "kd_joint",
+        "pkdgan",
+        "knn_pixels",
+        "pca_pixels",
+        "anomalib_ganomaly",
+    }
     assert {row["normal_class"] for row in rows} == {"0", "1"}
     assert all(0.0 <= float(row["auroc"]) <= 1.0 for row in rows)
-    assert "14 cells" in first
+    assert "16 cells" in first
 
     second = run(tmp_path)
     assert "0 cells" in second
