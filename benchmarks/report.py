@@ -20,7 +20,17 @@ from statistics import mean, pstdev
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
 README = HERE.parent / "README.md"
-VARIANTS = ("teacher", "student_alone", "kd_frozen", "kd_joint", "pkdgan", "knn_pixels", "pca_pixels")
+VARIANTS = (
+    "teacher",
+    "student_alone",
+    "kd_frozen",
+    "kd_joint",
+    "pkdgan",
+    "knn_pixels",
+    "pca_pixels",
+    "anomalib_ganomaly",
+)
+STUDENTS = ("student_alone", "kd_frozen", "kd_joint", "pkdgan")
 NAMES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "cifar10": "CIFAR-10", "digits": "digits"}
 PAPER = {"mnist": 97.25, "fashion_mnist": 92.93}
 
@@ -93,7 +103,15 @@ def summary(rows: list[dict]) -> str:
         if dataset in PAPER:
             verdict = "met" if mean_pk >= PAPER[dataset] else "missed"
             line.append(f"P-KDGAN student {mean_pk:.1f} against the paper's {PAPER[dataset]} ({verdict});")
-        for other in ("student_alone", "kd_frozen", "kd_joint", "knn_pixels", "pca_pixels", "teacher"):
+        for other in (
+            "student_alone",
+            "kd_frozen",
+            "kd_joint",
+            "knn_pixels",
+            "pca_pixels",
+            "anomalib_ganomaly",
+            "teacher",
+        ):
             shared = sorted(set(pk) & set(variants.get(other, {})))
             if shared:
                 gap = mean(pk[k] - variants[other][k] for k in shared)
@@ -149,6 +167,97 @@ def flops_table() -> str:
     return "\n".join(out) + "\n"
 
 
+def load_details() -> list[dict]:
+    path = RESULTS / "oneclass_details.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def costs(details: list[dict]) -> dict:
+    """Per (data set, variant): mean AUROC, inference FLOPs per image, what it keeps in memory, images/s.
+
+    FLOPs of the GANs are counted by ``flops.py`` (torch's FLOP counter). kNN compares a query with every kept
+    training image: 2 FLOPs per kept value (the matrix product of the distance). PCA's count is stored with
+    its result (4 x components x pixels). Images/s is the test-set scoring time the benchmark measured (batches
+    of 512 images, PyTorch or scikit-learn, 2 cores).
+    """
+    flops = json.loads((RESULTS / "flops.json").read_text()) if (RESULTS / "flops.json").exists() else {}
+    acc: dict = defaultdict(lambda: defaultdict(list))
+    for record in details:
+        dataset, variant = record["dataset"], record["variant"]
+        if dataset not in flops:
+            continue
+        key = (dataset, variant)
+        acc[key]["auroc"].append(100 * record["auroc"])
+        if record.get("score_seconds"):
+            acc[key]["images_per_s"].append(record["test_images"] / record["score_seconds"])
+        if variant == "teacher":
+            acc[key]["flops"].append(flops[dataset]["teacher_flops"])
+            acc[key]["kept"].append(flops[dataset]["teacher_params"])
+        elif variant in STUDENTS:
+            acc[key]["flops"].append(flops[dataset]["student_flops"])
+            acc[key]["kept"].append(flops[dataset]["student_params"])
+        elif variant == "anomalib_ganomaly":
+            acc[key]["flops"].append(flops["anomalib_ganomaly_32x32"]["flops"])
+            acc[key]["kept"].append(flops["anomalib_ganomaly_32x32"]["params"])
+        elif variant == "knn_pixels":
+            acc[key]["flops"].append(2 * record["memory_floats"])
+            acc[key]["kept"].append(record["memory_floats"])
+        elif variant == "pca_pixels":
+            acc[key]["flops"].append(record["inference_flops"])
+            acc[key]["kept"].append(record["inference_flops"] // 4)
+    return {key: {name: mean(values) for name, values in entry.items()} for key, entry in acc.items()}
+
+
+def cost_table(summary_costs: dict) -> str:
+    if not summary_costs:
+        return ""
+    out = [
+        "| data set | model | mean AUROC (%) | cells | inference FLOPs / image | values kept (params or pixels) "
+        "| images/s (scoring the test set) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    counts: dict = defaultdict(int)
+    for record in load_details():
+        counts[(record["dataset"], record["variant"])] += 1
+    for (dataset, variant), entry in sorted(summary_costs.items(), key=lambda kv: (kv[0][0], -kv[1]["auroc"])):
+        speed = f"{entry['images_per_s']:,.0f}" if "images_per_s" in entry else "-"
+        out.append(
+            f"| {NAMES.get(dataset, dataset)} | {variant} | {entry['auroc']:.1f} | {counts[(dataset, variant)]} | "
+            f"{entry['flops'] / 1e6:.3g} M | {entry['kept'] / 1e3:,.1f} k | {speed} |"
+        )
+    return "\n".join(out) + "\n"
+
+
+def plot_cost(summary_costs: dict) -> bool:
+    """Mean AUROC against inference FLOPs (log scale), one marker per model and data set."""
+    if not summary_costs:
+        return False
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    datasets = sorted({dataset for dataset, _ in summary_costs})
+    fig, axes = plt.subplots(1, len(datasets), figsize=(6 * len(datasets), 4), squeeze=False)
+    for ax, dataset in zip(axes[0], datasets, strict=True):
+        for (d, variant), entry in summary_costs.items():
+            if d != dataset:
+                continue
+            ax.scatter(entry["flops"], entry["auroc"], s=40)
+            ax.annotate(
+                variant, (entry["flops"], entry["auroc"]), fontsize=7, xytext=(4, 3), textcoords="offset points"
+            )
+        ax.set_xscale("log")
+        ax.set_xlabel("inference FLOPs per image (log)")
+        ax.set_ylabel("mean image AUROC (%)")
+        ax.set_title(f"{NAMES.get(dataset, dataset)}: accuracy against cost")
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(RESULTS / "oneclass_cost.png", dpi=110)
+    plt.close(fig)
+    return True
+
+
 def plot(rows: list[dict]) -> bool:
     if not rows:
         return False
@@ -194,6 +303,11 @@ def main() -> None:
     parts += ["### One-class AUROC (`benchmarks/one_class_benchmark.py`)\n", summary(rows), oneclass or "No results.\n"]
     if has_plot:
         parts.append("![per-class AUROC](benchmarks/results/oneclass.png)\n")
+    summary_costs = costs(load_details())
+    if summary_costs:
+        parts += ["### Accuracy against cost, every model (`benchmarks/report.py`)\n", cost_table(summary_costs)]
+        if plot_cost(summary_costs):
+            parts.append("![AUROC against FLOPs](benchmarks/results/oneclass_cost.png)\n")
     scores = score_table()
     if scores:
         parts += [

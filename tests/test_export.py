@@ -54,6 +54,7 @@ def _reference(model, paths):
 def test_openvino_and_torch_inferencers_agree_with_pytorch(trained, monkeypatch):
     monkeypatch.setenv("TRUST_REMOTE_CODE", "1")  # Anomalib's TorchInferencer unpickles the exported model
     engine, model, paths, tmp = trained
+    monkeypatch.chdir(tmp)  # Anomalib's OpenVINOInferencer writes an "openvino_cache" folder into the cwd
     reference = _reference(model, paths)
     ov_path = engine.export(model, export_type=ExportType.OPENVINO, export_root=tmp / "ov")
     pt_path = engine.export(model, export_type=ExportType.TORCH, export_root=tmp / "pt")
