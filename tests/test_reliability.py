@@ -6,9 +6,10 @@
 import numpy as np
 import pytest
 import torch
+from anomalib.callbacks.checkpoint import ModelCheckpoint
 from anomalib.data import Folder
 from anomalib.engine import Engine
-from lightning.pytorch import seed_everything
+from lightning.pytorch import Callback, seed_everything
 from PIL import Image, UnidentifiedImageError
 
 from anomalib_pkdgan import DivergenceError
@@ -87,3 +88,49 @@ def test_empty_folder_training_set_is_named(tmp_path, make_model):
 def test_images_smaller_than_the_network_minimum(make_model):
     with pytest.raises(ValueError, match=r"at least 8x8 pixels, got input_size=\(6, 6\)"):
         make_model(input_size=(6, 6))
+
+
+@pytest.mark.slow
+def test_resume_mid_phase_ends_like_an_uninterrupted_run(digits, tmp_path, make_model):
+    """Killed after epoch 0 (mid teacher phase), 2 (mid frozen) or 4 (mid joint), resumed: same weights."""
+    schedule = {"teacher_epochs": 2, "frozen_epochs": 2, "joint_epochs": 2}
+
+    def fit(folder, ckpt_path=None, save_every_epoch=False):
+        seed_everything(3, workers=True)
+        model = make_model(**schedule)
+        callbacks = [ModelCheckpoint(dirpath=tmp_path / folder, filename="{epoch}", save_top_k=-1)]
+        engine = Engine(
+            max_epochs=6,
+            accelerator="cpu",
+            logger=False,
+            default_root_dir=tmp_path / folder,
+            callbacks=callbacks if save_every_epoch else None,
+        )
+        engine.fit(model, datamodule=digits, ckpt_path=ckpt_path)
+        return model
+
+    reference = fit("uninterrupted", save_every_epoch=True).state_dict()
+    for epoch in (0, 2, 4):
+        checkpoint = tmp_path / "uninterrupted" / f"epoch={epoch}.ckpt"
+        resumed = fit(f"resumed_{epoch}", ckpt_path=checkpoint).state_dict()
+        assert resumed.keys() == reference.keys()
+        for name, value in reference.items():
+            torch.testing.assert_close(resumed[name], value, rtol=0, atol=0, equal_nan=True, msg=f"{name} at {epoch}")
+
+
+@pytest.mark.slow
+def test_divergence_keeps_the_last_good_checkpoint(digits, tmp_path, make_model):
+    class PoisonAtEpoch1(Callback):
+        def on_train_epoch_start(self, trainer, pl_module):
+            if trainer.current_epoch == 1:
+                pl_module.generator_loss.wcon = float("nan")
+
+    model = make_model()
+    checkpoints = ModelCheckpoint(dirpath=tmp_path / "ckpt", filename="{epoch}", save_top_k=-1)
+    callbacks = [checkpoints, PoisonAtEpoch1()]
+    engine = Engine(max_epochs=3, accelerator="cpu", logger=False, default_root_dir=tmp_path, callbacks=callbacks)
+    with pytest.raises(DivergenceError, match=r"student/contextual became nan in phase FROZEN at epoch 1"):
+        engine.fit(model, datamodule=digits)
+    assert sorted(p.name for p in (tmp_path / "ckpt").iterdir()) == ["epoch=0.ckpt"]
+    restored = type(model).load_from_checkpoint(tmp_path / "ckpt" / "epoch=0.ckpt")
+    assert all(torch.isfinite(p).all() for p in restored.parameters())

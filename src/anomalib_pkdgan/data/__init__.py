@@ -4,5 +4,6 @@
 """Datamodules of anomalib-pkdgan."""
 
 from .one_class import DATASETS, OneClassDataset, OneClassVision, export_png, load_split
+from .sampler import EpochSeededSampler
 
-__all__ = ["DATASETS", "OneClassDataset", "OneClassVision", "export_png", "load_split"]
+__all__ = ["DATASETS", "EpochSeededSampler", "OneClassDataset", "OneClassVision", "export_png", "load_split"]

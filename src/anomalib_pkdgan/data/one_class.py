@@ -38,7 +38,10 @@ import torch
 from anomalib import TaskType
 from anomalib.data import AnomalibDataModule, AnomalibDataset
 from anomalib.data.utils import LabelName
+from torch.utils.data import DataLoader
 from torchvision.transforms.v2 import Transform
+
+from .sampler import EpochSeededSampler
 
 logger = logging.getLogger(__name__)
 
@@ -261,3 +264,18 @@ class OneClassVision(AnomalibDataModule):
         self.train_data = OneClassDataset(table(train_normal, train.targets, "train", "train"))
         self.val_data = OneClassDataset(table(torch.cat([val_normal, val_anomalous]), train.targets, "train", "val"))
         self.test_data = OneClassDataset(table(test_index, test.targets, "test", "test"))
+
+    def train_dataloader(self) -> DataLoader:
+        """Shuffled training batches in an order fixed by ``seed`` and the epoch (see :class:`EpochSeededSampler`).
+
+        Returns:
+            DataLoader: The training loader; a run resumed from a checkpoint sees the same batches as an
+            uninterrupted one.
+        """
+        return DataLoader(
+            dataset=self.train_data,
+            sampler=EpochSeededSampler(len(self.train_data), seed=self.seed or 0),
+            batch_size=self.train_batch_size,
+            num_workers=self.num_workers,
+            collate_fn=self.external_collate_fn or self.train_data.collate_fn,
+        )
