@@ -9,6 +9,7 @@ from anomalib.engine import Engine
 from lightning.pytorch import Callback
 
 from anomalib_pkdgan import Phase, ProgressiveDistillation
+from anomalib_pkdgan._compat import CHECKPOINTS_LOAD_WEIGHTS_ONLY
 
 
 def test_phase_boundaries():
@@ -109,7 +110,7 @@ def test_phase_survives_a_checkpoint_and_resume_continues_in_the_right_phase(dig
     saved = torch.load(checkpoint, map_location="cpu", weights_only=False)
     assert int(saved["state_dict"]["phase_index"]) == Phase.FROZEN
 
-    reloaded = type(model).load_from_checkpoint(checkpoint)
+    reloaded = type(model).load_from_checkpoint(checkpoint, weights_only=CHECKPOINTS_LOAD_WEIGHTS_ONLY)
     assert reloaded.phase == Phase.FROZEN
 
     recorder = Recorder()

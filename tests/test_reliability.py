@@ -13,6 +13,7 @@ from lightning.pytorch import Callback, seed_everything
 from PIL import Image, UnidentifiedImageError
 
 from anomalib_pkdgan import DivergenceError
+from anomalib_pkdgan._compat import CHECKPOINTS_LOAD_WEIGHTS_ONLY
 
 
 @pytest.mark.slow
@@ -52,7 +53,7 @@ def test_same_seed_same_scores(digits, tmp_path, make_model):
 
 def _folder(tmp_path, normal_images, corrupt=False):
     rng = np.random.default_rng(0)
-    for name, count in (("good", normal_images), ("bad", 2)):
+    for name, count in (("good", normal_images), ("bad", 4)):
         (tmp_path / name).mkdir(parents=True)
         for index in range(count):
             Image.fromarray(rng.integers(0, 255, (16, 16, 3), dtype=np.uint8)).save(tmp_path / name / f"{index}.png")
@@ -71,7 +72,7 @@ def _folder(tmp_path, normal_images, corrupt=False):
 
 @pytest.mark.slow
 def test_corrupted_image_in_a_folder_dataset_is_named(tmp_path, make_model):
-    datamodule = _folder(tmp_path / "data", 6, corrupt=True)
+    datamodule = _folder(tmp_path / "data", 12, corrupt=True)  # Anomalib 2.4 cannot split fewer per label
     engine = Engine(max_epochs=3, accelerator="cpu", logger=False, default_root_dir=tmp_path / "results")
     with pytest.raises(UnidentifiedImageError, match=r"broken\.png"):
         engine.fit(make_model(), datamodule=datamodule)
@@ -132,5 +133,7 @@ def test_divergence_keeps_the_last_good_checkpoint(digits, tmp_path, make_model)
     with pytest.raises(DivergenceError, match=r"student/contextual became nan in phase FROZEN at epoch 1"):
         engine.fit(model, datamodule=digits)
     assert sorted(p.name for p in (tmp_path / "ckpt").iterdir()) == ["epoch=0.ckpt"]
-    restored = type(model).load_from_checkpoint(tmp_path / "ckpt" / "epoch=0.ckpt")
+    restored = type(model).load_from_checkpoint(
+        tmp_path / "ckpt" / "epoch=0.ckpt", weights_only=CHECKPOINTS_LOAD_WEIGHTS_ONLY
+    )
     assert all(torch.isfinite(p).all() for p in restored.parameters())

@@ -25,6 +25,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from ..._compat import load_checkpoint_file
+
 LIGHTNING_PREFIX = "model.teacher."
 
 
@@ -47,7 +49,7 @@ def load_teacher_state(path: str | Path, teacher: nn.Module) -> dict[str, torch.
         msg = f"PKDGAN teacher checkpoint not found: {path}"
         raise FileNotFoundError(msg)
     try:
-        content = torch.load(path, map_location="cpu", weights_only=True)
+        content = load_checkpoint_file(path)
     except Exception as error:
         msg = f"PKDGAN teacher checkpoint {path} could not be read ({type(error).__name__}: {error})."
         raise ValueError(msg) from error
