@@ -5,9 +5,10 @@
 
 Anomalib 2.7 writes Lightning checkpoints that ``torch.load(weights_only=True)`` reads: the pre- and
 post-processors are stored as plain configs and Anomalib's own types are allowlisted
-(``AnomalibModule.checkpoint_safe_globals``). Older releases (tested: 2.4.2) pickle the pre-processor object
-into ``hyper_parameters``, so their checkpoints load only with ``weights_only=False``; Anomalib 2.4's own
-``Engine`` passes that for ``ckpt_path``, and so do we for a teacher checkpoint the user names.
+(``AnomalibModule.checkpoint_safe_globals``). Older releases (tested: 2.4.2; 2.5 and 2.6 untested) pickle
+the pre-processor object into ``hyper_parameters``, so their checkpoints load only with ``weights_only=False``;
+Anomalib 2.4's own ``Engine`` passes that for ``ckpt_path``, and so do we for a teacher checkpoint the user
+names.
 """
 
 from pathlib import Path
