@@ -83,4 +83,23 @@ def test_anomalib_train_runs_to_a_tested_model(tmp_path):
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
     assert "image_AUROC" in result.stdout + result.stderr
-    assert list((tmp_path / "results").rglob("*.ckpt"))
+    checkpoint = next((tmp_path / "results").rglob("*.ckpt"))
+
+    # The README's deploy commands: export the student to OpenVINO, predict on a folder of images.
+    result = run(
+        ANOMALIB, "export", "--model", "PKDGAN", "--export_type", "openvino",
+        "--ckpt_path", str(checkpoint), "--export_root", str(tmp_path / "export"),
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert (tmp_path / "export" / "weights" / "openvino" / "model.xml").is_file()
+    images = next((tmp_path / "data").rglob("test/3"))  # PNGs written by the datamodule
+    result = run(
+        ANOMALIB, "predict", "--model", "PKDGAN",
+        "--model.teacher_features", "8", "--model.teacher_latent", "16",
+        "--ckpt_path", str(checkpoint), "--data", str(images),
+        "--default_root_dir", str(tmp_path / "predict"),
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert len(list((tmp_path / "predict").rglob("*.png"))) == len(list(images.glob("*.png")))
