@@ -133,7 +133,7 @@ def score_table() -> str:
     acc: dict = defaultdict(lambda: defaultdict(list))
     for line in path.read_text().splitlines():
         record = json.loads(line)
-        if "val_auroc_latent" not in record:
+        if "val_auroc_reconstruction" not in record:
             continue
         key = (record["dataset"], record["variant"])
         acc[key]["val latent"].append(record["val_auroc_latent"])
@@ -243,7 +243,7 @@ def plot_cost(summary_costs: dict) -> bool:
         for (d, variant), entry in summary_costs.items():
             if d != dataset:
                 continue
-            ax.scatter(entry["flops"], entry["auroc"], s=40)
+            ax.scatter(entry["flops"], entry["auroc"], s=40, color=f"C{VARIANTS.index(variant)}")
             ax.annotate(
                 variant, (entry["flops"], entry["auroc"]), fontsize=7, xytext=(4, 3), textcoords="offset points"
             )
@@ -256,6 +256,37 @@ def plot_cost(summary_costs: dict) -> bool:
     fig.savefig(RESULTS / "oneclass_cost.png", dpi=110)
     plt.close(fig)
     return True
+
+
+def plot_histograms(details: list[dict]) -> str | None:
+    """Score histograms, normal against anomalous test images, for the first class run with ``--keep-scores``."""
+    kept = [r for r in details if r.get("test_scores_latent")]
+    if not kept:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    dataset, normal_class = kept[0]["dataset"], kept[0]["normal_class"]
+    records = [r for r in kept if (r["dataset"], r["normal_class"]) == (dataset, normal_class)]
+    fig, axes = plt.subplots(1, len(records), figsize=(3.2 * len(records), 2.8), squeeze=False)
+    for ax, record in zip(axes[0], records, strict=True):
+        scores = np.log10(np.asarray(record["test_scores_latent"]) + 1e-12)
+        labels = np.asarray(record["test_labels"])
+        bins = np.linspace(scores.min(), scores.max(), 40)
+        ax.hist(scores[labels == 0], bins=bins, alpha=0.6, density=True, label="normal")
+        ax.hist(scores[labels == 1], bins=bins, alpha=0.6, density=True, label="anomalous")
+        ax.set_title(f"{record['variant']} ({100 * record['auroc']:.1f})", fontsize=9)
+        ax.set_xlabel("log10 latent score", fontsize=8)
+        ax.set_yticks([])
+    axes[0][0].legend(fontsize=7)
+    fig.suptitle(f"{NAMES.get(dataset, dataset)} class {normal_class}: test scores (AUROC %)", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(RESULTS / "oneclass_hist.png", dpi=110)
+    plt.close(fig)
+    return f"{NAMES.get(dataset, dataset)} class {normal_class}"
 
 
 def plot(rows: list[dict]) -> bool:
@@ -303,6 +334,10 @@ def main() -> None:
     parts += ["### One-class AUROC (`benchmarks/one_class_benchmark.py`)\n", summary(rows), oneclass or "No results.\n"]
     if has_plot:
         parts.append("![per-class AUROC](benchmarks/results/oneclass.png)\n")
+    histograms = plot_histograms(load_details())
+    if histograms:
+        parts.append(f"Score histograms of the GAN variants, {histograms}:\n")
+        parts.append("![score histograms](benchmarks/results/oneclass_hist.png)\n")
     summary_costs = costs(load_details())
     if summary_costs:
         parts += ["### Accuracy against cost, every model (`benchmarks/report.py`)\n", cost_table(summary_costs)]
