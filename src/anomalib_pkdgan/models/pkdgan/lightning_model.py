@@ -71,7 +71,7 @@ class Pkdgan(AnomalibModule):
         wadv: Adversarial (feature matching) weight of each GAN's generator loss.
         wcon: Contextual (L1 reconstruction) weight of each GAN's generator loss.
         wenc: Encoder (latent consistency) weight of each GAN's generator loss.
-        w_distill_latent: Weight of the student-to-teacher latent distillation term.
+        w_distill_latent: Weight of the student-to-teacher latent distillation term (0.1, chosen on validation).
         w_distill_reconstruction: Weight of the student-to-teacher reconstruction distillation term.
         lr: Adam learning rate of all optimizers.
         beta1: Adam beta1.
@@ -107,7 +107,7 @@ class Pkdgan(AnomalibModule):
         wadv: float = 1.0,
         wcon: float = 50.0,
         wenc: float = 1.0,
-        w_distill_latent: float = 1.0,
+        w_distill_latent: float = 0.1,
         w_distill_reconstruction: float = 50.0,
         lr: float = 2e-4,
         beta1: float = 0.5,

@@ -89,7 +89,7 @@ class DistillationLoss(nn.Module):
         w_reconstruction: Weight of the reconstruction term.
     """
 
-    def __init__(self, w_latent: float = 1.0, w_reconstruction: float = 50.0) -> None:
+    def __init__(self, w_latent: float = 0.1, w_reconstruction: float = 50.0) -> None:
         super().__init__()
         self.w_latent = w_latent
         self.w_reconstruction = w_reconstruction
