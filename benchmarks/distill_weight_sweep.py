@@ -12,6 +12,7 @@ runs with the same ``--epochs``/``--work`` (it trains the teacher when one is mi
 
     python benchmarks/distill_weight_sweep.py --dataset mnist,fashion_mnist --classes 0,6 \
         --settings 0.1:50,0:50,1:5 --epochs 3 --batch-size 32 --max-train-images 2000
+    python benchmarks/distill_weight_sweep.py --quick --settings 0.1:50,0:50 --out /tmp/sweep  # CI smoke test
 """
 
 import argparse
@@ -84,11 +85,17 @@ def main() -> None:
     parser.add_argument("--max-train-images", type=int, default=2000)
     parser.add_argument("--max-test-images", type=int, default=None)
     parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--quick", action="store_true", help="tiny smoke run on scikit-learn digits")
     args = parser.parse_args()
+    if args.quick:
+        args.dataset, args.classes, args.seeds, args.epochs = "digits", "0", "0", 1
+        args.max_train_images, args.max_test_images, args.batch_size = 48, 120, 16
+        args.root = str(args.work / "data")
     settings = [tuple(float(v) for v in s.split(":")) for s in args.settings.split(",")]
     logging.getLogger("lightning").setLevel(logging.ERROR)
     logging.getLogger("anomalib").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore")
+    args.out.mkdir(parents=True, exist_ok=True)
     out = args.out / "distill_sweep.csv"
     done = done_cells(out)
     for dataset in args.dataset.split(","):

@@ -47,3 +47,21 @@ def test_quick_benchmark_writes_results_and_resumes(tmp_path):
     assert "0 cells" in second
     with (tmp_path / "out" / "oneclass.csv").open() as handle:
         assert len(list(csv.DictReader(handle))) == len(rows)
+
+
+@pytest.mark.slow
+def test_distillation_weight_sweep_writes_validation_rows_and_resumes(tmp_path):
+    sweep = SCRIPT.with_name("distill_weight_sweep.py")
+    args = [sys.executable, str(sweep), "--quick", "--settings", "0.1:50,0:50"]
+    args += ["--out", str(tmp_path / "out"), "--work", str(tmp_path / "work")]
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    for _ in range(2):  # the second run finds every cell done and trains nothing
+        result = subprocess.run(args, capture_output=True, text=True, env=env, timeout=900, check=False)
+        assert result.returncode == 0, result.stderr[-3000:]
+        with (tmp_path / "out" / "distill_sweep.csv").open() as handle:
+            rows = list(csv.DictReader(handle))
+        assert [(float(r["w_distill_latent"]), float(r["w_distill_reconstruction"])) for r in rows] == [
+            (0.1, 50.0),
+            (0.0, 50.0),
+        ]
+        assert all(0.0 <= float(r["val_auroc"]) <= 1.0 and 0.0 <= float(r["test_auroc"]) <= 1.0 for r in rows)
