@@ -79,7 +79,9 @@ def measure(config: tuple[str, str, str, str], batch_size: int, seconds: float, 
         import openvino as ov
 
         folder = Path(tempfile.mkdtemp())
-        compiled = ov.Core().compile_model(str(export_student(folder, int8_method)), "CPU")
+        from anomalib_pkdgan import OPENVINO_FP32_CONFIG
+
+        compiled = ov.Core().compile_model(str(export_student(folder, int8_method)), "CPU", OPENVINO_FP32_CONFIG)
         request = compiled.create_infer_request()
         array = images.numpy()
 

@@ -25,7 +25,9 @@ _LAZY = {
     "PkdganModel": "anomalib_pkdgan.models.pkdgan",
     "ProgressiveDistillation": "anomalib_pkdgan.models.pkdgan",
     "Phase": "anomalib_pkdgan.models.pkdgan",
+    "ScoreType": "anomalib_pkdgan.models.pkdgan",
     "OneClassVision": "anomalib_pkdgan.data",
+    "OPENVINO_FP32_CONFIG": "anomalib_pkdgan.deploy",
 }
 
 __all__ = ["__version__", *_LAZY]

@@ -39,8 +39,9 @@ from torchvision.transforms.v2 import Compose, Normalize, Resize
 
 from .callback import Phase, ProgressiveDistillation
 from .loss import DiscriminatorLoss, DistillationLoss, GeneratorLoss
+from .score_selection import best_score_type, score_validation_set
 from .teacher_checkpoint import load_teacher_state
-from .torch_model import GanNetwork, GanOutput, PkdganModel
+from .torch_model import GanNetwork, GanOutput, PkdganModel, ScoreType
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +64,9 @@ class Pkdgan(AnomalibModule):
         student_features: Student base width. The default 3 makes the student 323x cheaper at 32x32.
         student_latent: Student latent size.
         extra_layers: Extra 3x3 blocks in every encoder and decoder.
-        score_type: ``"latent"`` (``||z - z'||^2``, the paper's score) or ``"reconstruction"``.
+        score_type: ``"auto"`` (default: before each validation epoch, the student's score with the higher
+            validation AUROC; needs anomalous validation images, else keeps the latent score), ``"latent"``
+            (``||z - z'||^2``, the paper's score) or ``"reconstruction"``. See :mod:`.score_selection`.
         teacher_epochs: Epochs of teacher pre-training (phase 0); skipped with ``teacher_checkpoint``.
         frozen_epochs: Epochs of distillation from the frozen teacher (phase 1).
         joint_epochs: Epochs of joint fine-training (phase 2).
@@ -99,7 +102,7 @@ class Pkdgan(AnomalibModule):
         student_features: int = 3,
         student_latent: int = 16,
         extra_layers: int = 0,
-        score_type: str = "latent",
+        score_type: str = "auto",
         teacher_epochs: int = 15,
         frozen_epochs: int = 15,
         joint_epochs: int = 5,
@@ -124,6 +127,9 @@ class Pkdgan(AnomalibModule):
         if num_input_channels not in {1, 3}:
             msg = f"PKDGAN supports 1- or 3-channel images, got num_input_channels={num_input_channels}."
             raise ValueError(msg)
+        if score_type not in {"auto", *ScoreType}:
+            msg = f"PKDGAN score_type must be 'auto', 'latent' or 'reconstruction', got {score_type!r}."
+            raise ValueError(msg)
         if on_nan not in {"raise", "skip"}:
             msg = f"PKDGAN on_nan must be 'raise' or 'skip', got {on_nan!r}."
             raise ValueError(msg)
@@ -144,8 +150,9 @@ class Pkdgan(AnomalibModule):
             student_features=student_features,
             student_latent=student_latent,
             extra_layers=extra_layers,
-            score_type=score_type,
+            score_type=ScoreType.LATENT if score_type == "auto" else score_type,
         )
+        self.selects_score = score_type == "auto"
         self.schedule = ProgressiveDistillation(teacher_epochs, frozen_epochs, joint_epochs)
         self.generator_loss = GeneratorLoss(wadv, wcon, wenc)
         self.discriminator_loss = DiscriminatorLoss()
@@ -321,14 +328,38 @@ class Pkdgan(AnomalibModule):
         self.log("phase", float(phase), on_step=False, on_epoch=True, prog_bar=True, batch_size=images.shape[0])
         return None
 
+    def on_validation_epoch_start(self) -> None:
+        """With ``score_type="auto"``, choose the student's score on the validation set before it is scored.
+
+        The choice is made before any validation batch, so the post-processor's normalisation and threshold
+        come from the chosen score; rank 0 decides for every rank under DDP.
+        """
+        if not self.selects_score or self.trainer.sanity_checking:
+            return
+        transform = getattr(self.pre_processor, "transform", None)
+        batches = self.trainer.val_dataloaders
+        batches = [batch for loader in (batches if isinstance(batches, list) else [batches]) for batch in loader]
+        chosen = best_score_type(*score_validation_set(self.model, batches, transform, self.device))
+        if chosen is None:
+            logger.info(
+                "PKDGAN score_type='auto': no anomalous validation images, keeping the %s score.",
+                self.model.score_type.value,
+            )
+            chosen = self.model.score_type
+        self.model.score_type = ScoreType(self.trainer.strategy.broadcast(chosen.value, src=0))
+
     def validation_step(self, batch: Batch, *args: Any, **kwargs: Any) -> STEP_OUTPUT:
         """Score the batch with the student; each image's score depends on that image alone."""
         del args, kwargs
         predictions = self.model(batch.image)
         return batch.update(**predictions._asdict())
 
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        """Store the score the student reports (chosen on validation with ``score_type="auto"``)."""
+        checkpoint["pkdgan_score_type"] = self.model.score_type.value
+
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        """Refuse, with a clear message, a checkpoint that another model wrote."""
+        """Restore the chosen score; refuse, with a clear message, a checkpoint that another model wrote."""
         state = checkpoint.get("state_dict", {})
         if not any(key.startswith("model.student.") for key in state):
             msg = (
@@ -336,6 +367,8 @@ class Pkdgan(AnomalibModule):
                 f"keys are {list(state)[:3]}). Pass a checkpoint from a Pkdgan/PKDGAN run."
             )
             raise ValueError(msg)
+        if "pkdgan_score_type" in checkpoint:
+            self.model.score_type = ScoreType(checkpoint["pkdgan_score_type"])
         super().on_load_checkpoint(checkpoint)
 
     def _check_exportable(self) -> None:

@@ -240,6 +240,26 @@ class PkdganModel(nn.Module):
         )
         raise ValueError(msg)
 
+    def student_scores(self, images: torch.Tensor) -> tuple[dict[ScoreType, torch.Tensor], torch.Tensor]:
+        """Every per-image score of the student, and its anomaly map.
+
+        Args:
+            images: Pre-processed images ``(B, C, H, W)`` in ``[-1, 1]``, RGB or with the model's channels.
+
+        Returns:
+            ``({ScoreType: (B,) scores}, anomaly_map)``; the map is ``(B, 1, H, W)``, the squared
+            reconstruction error averaged over channels.
+        """
+        images = self.to_model_channels(images)
+        output = self.student(images)
+        reconstruction = self.student.crop(output.reconstruction)
+        anomaly_map = (images - reconstruction).pow(2).mean(dim=1, keepdim=True)
+        scores = {
+            ScoreType.LATENT: (output.latent_i - output.latent_o).pow(2).flatten(1).mean(dim=1),
+            ScoreType.RECONSTRUCTION: anomaly_map.flatten(1).mean(dim=1),
+        }
+        return scores, anomaly_map
+
     def forward(self, images: torch.Tensor) -> InferenceBatch:
         """Score images with the student: one score per image, independent of the rest of the batch.
 
@@ -247,15 +267,8 @@ class PkdganModel(nn.Module):
             images: Pre-processed images ``(B, C, H, W)`` in ``[-1, 1]``, RGB or with the model's channels.
 
         Returns:
-            InferenceBatch: ``pred_score`` of shape ``(B,)`` and ``anomaly_map`` of shape ``(B, 1, H, W)``
-            (squared reconstruction error, averaged over channels).
+            InferenceBatch: ``pred_score`` (``score_type``) of shape ``(B,)`` and ``anomaly_map`` of shape
+            ``(B, 1, H, W)`` (squared reconstruction error, averaged over channels).
         """
-        images = self.to_model_channels(images)
-        output = self.student(images)
-        reconstruction = self.student.crop(output.reconstruction)
-        anomaly_map = (images - reconstruction).pow(2).mean(dim=1, keepdim=True)
-        if self.score_type == ScoreType.LATENT:
-            pred_score = (output.latent_i - output.latent_o).pow(2).flatten(1).mean(dim=1)
-        else:
-            pred_score = anomaly_map.flatten(1).mean(dim=1)
-        return InferenceBatch(pred_score=pred_score, anomaly_map=anomaly_map)
+        scores, anomaly_map = self.student_scores(images)
+        return InferenceBatch(pred_score=scores[self.score_type], anomaly_map=anomaly_map)
