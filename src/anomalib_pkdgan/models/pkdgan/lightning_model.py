@@ -21,6 +21,7 @@ import logging
 import shutil
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -337,8 +338,8 @@ class Pkdgan(AnomalibModule):
         if not self.selects_score or self.trainer.sanity_checking:
             return
         transform = getattr(self.pre_processor, "transform", None)
-        batches = self.trainer.val_dataloaders
-        batches = [batch for loader in (batches if isinstance(batches, list) else [batches]) for batch in loader]
+        loaders = self.trainer.val_dataloaders
+        batches = chain.from_iterable(loaders if isinstance(loaders, list) else [loaders])  # streamed, not stored
         chosen = best_score_type(*score_validation_set(self.model, batches, transform, self.device))
         if chosen is None:
             logger.info(
