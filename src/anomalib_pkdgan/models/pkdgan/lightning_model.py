@@ -40,7 +40,7 @@ from torchvision.transforms.v2 import Compose, Normalize, Resize
 
 from .callback import Phase, ProgressiveDistillation
 from .loss import DiscriminatorLoss, DistillationLoss, GeneratorLoss
-from .score_selection import best_score_type, score_validation_set
+from .score_selection import best_score_type, score_aurocs, score_validation_set
 from .teacher_checkpoint import load_teacher_state
 from .torch_model import GanNetwork, GanOutput, PkdganModel, ScoreType
 
@@ -340,13 +340,17 @@ class Pkdgan(AnomalibModule):
         transform = getattr(self.pre_processor, "transform", None)
         loaders = self.trainer.val_dataloaders
         batches = chain.from_iterable(loaders if isinstance(loaders, list) else [loaders])  # streamed, not stored
-        chosen = best_score_type(*score_validation_set(self.model, batches, transform, self.device))
+        scores, labels = score_validation_set(self.model, batches, transform, self.device)
+        chosen = best_score_type(scores, labels)
         if chosen is None:
             logger.info(
                 "PKDGAN score_type='auto': no anomalous validation images, keeping the %s score.",
                 self.model.score_type.value,
             )
             chosen = self.model.score_type
+        else:
+            aurocs = ", ".join(f"{name.value} {value:.4f}" for name, value in score_aurocs(scores, labels).items())
+            logger.info("PKDGAN score_type='auto' uses the %s score (validation AUROC: %s).", chosen.value, aurocs)
         self.model.score_type = ScoreType(self.trainer.strategy.broadcast(chosen.value, src=0))
 
     def validation_step(self, batch: Batch, *args: Any, **kwargs: Any) -> STEP_OUTPUT:

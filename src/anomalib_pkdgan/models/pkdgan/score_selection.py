@@ -27,14 +27,21 @@ from torchmetrics.functional.classification import binary_auroc
 from .torch_model import PkdganModel, ScoreType
 
 
+def score_aurocs(scores: dict[ScoreType, torch.Tensor], labels: torch.Tensor) -> dict[ScoreType, float] | None:
+    """Return each score type's AUROC on ``labels`` (1 = anomalous), or ``None`` if they hold one class only."""
+    if labels.numel() == 0 or labels.min() == labels.max():
+        return None
+    return {score_type: float(binary_auroc(values, labels.int())) for score_type, values in scores.items()}
+
+
 def best_score_type(scores: dict[ScoreType, torch.Tensor], labels: torch.Tensor) -> ScoreType | None:
     """Return the score type with the highest AUROC on ``labels`` (1 = anomalous); ties go to latent.
 
     Returns ``None`` when ``labels`` hold only one class, so that no AUROC can be computed.
     """
-    if labels.numel() == 0 or labels.min() == labels.max():
+    aurocs = score_aurocs(scores, labels)
+    if aurocs is None:
         return None
-    aurocs = {score_type: float(binary_auroc(values, labels.int())) for score_type, values in scores.items()}
     return max(ScoreType, key=lambda score_type: (aurocs[score_type], score_type == ScoreType.LATENT))
 
 
