@@ -10,22 +10,22 @@ from torchmetrics.functional.classification import binary_auroc
 
 from anomalib_pkdgan import Pkdgan, ScoreType
 from anomalib_pkdgan._compat import CHECKPOINTS_LOAD_WEIGHTS_ONLY
-from anomalib_pkdgan.models.pkdgan.score_selection import best_score_type, score_validation_set
+from anomalib_pkdgan.models.pkdgan.score_selection import best_score_type, score_aurocs, score_validation_set
 
 
 def test_best_score_type_takes_the_higher_auroc_and_needs_both_labels():
     labels = torch.tensor([0, 0, 0, 1, 1])
     separating, shuffled = torch.tensor([0.1, 0.2, 0.3, 0.8, 0.9]), torch.tensor([0.9, 0.1, 0.8, 0.2, 0.3])
-    assert best_score_type({ScoreType.LATENT: shuffled, ScoreType.RECONSTRUCTION: separating}, labels) == (
-        ScoreType.RECONSTRUCTION
-    )
-    assert best_score_type({ScoreType.LATENT: separating, ScoreType.RECONSTRUCTION: shuffled}, labels) == (
-        ScoreType.LATENT
-    )
-    assert best_score_type({ScoreType.LATENT: separating, ScoreType.RECONSTRUCTION: separating}, labels) == (
-        ScoreType.LATENT
-    )
-    assert best_score_type({ScoreType.LATENT: separating, ScoreType.RECONSTRUCTION: shuffled}, labels * 0) is None
+    assert best_score_type(
+        score_aurocs({ScoreType.LATENT: shuffled, ScoreType.RECONSTRUCTION: separating}, labels)
+    ) == (ScoreType.RECONSTRUCTION)
+    assert best_score_type(
+        score_aurocs({ScoreType.LATENT: separating, ScoreType.RECONSTRUCTION: shuffled}, labels)
+    ) == (ScoreType.LATENT)
+    assert best_score_type(
+        score_aurocs({ScoreType.LATENT: separating, ScoreType.RECONSTRUCTION: separating}, labels)
+    ) == (ScoreType.LATENT)
+    assert score_aurocs({ScoreType.LATENT: separating, ScoreType.RECONSTRUCTION: shuffled}, labels * 0) is None
 
 
 def test_unknown_score_type_is_refused(make_model):

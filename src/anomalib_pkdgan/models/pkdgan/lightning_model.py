@@ -341,16 +341,17 @@ class Pkdgan(AnomalibModule):
         loaders = self.trainer.val_dataloaders
         batches = chain.from_iterable(loaders if isinstance(loaders, list) else [loaders])  # streamed, not stored
         scores, labels = score_validation_set(self.model, batches, transform, self.device)
-        chosen = best_score_type(scores, labels)
-        if chosen is None:
+        aurocs = score_aurocs(scores, labels)
+        if aurocs is None:
             logger.info(
                 "PKDGAN score_type='auto': no anomalous validation images, keeping the %s score.",
                 self.model.score_type.value,
             )
             chosen = self.model.score_type
         else:
-            aurocs = ", ".join(f"{name.value} {value:.4f}" for name, value in score_aurocs(scores, labels).items())
-            logger.info("PKDGAN score_type='auto' uses the %s score (validation AUROC: %s).", chosen.value, aurocs)
+            chosen = best_score_type(aurocs)
+            values = ", ".join(f"{name.value} {value:.4f}" for name, value in aurocs.items())
+            logger.info("PKDGAN score_type='auto' uses the %s score (validation AUROC: %s).", chosen.value, values)
         self.model.score_type = ScoreType(self.trainer.strategy.broadcast(chosen.value, src=0))
 
     def validation_step(self, batch: Batch, *args: Any, **kwargs: Any) -> STEP_OUTPUT:

@@ -13,8 +13,9 @@ Example:
     >>> import torch
     >>> from anomalib_pkdgan.models.pkdgan.torch_model import ScoreType
     >>> labels = torch.tensor([0, 0, 1, 1])
-    >>> best_score_type({ScoreType.LATENT: torch.tensor([0.1, 0.2, 0.3, 0.4]),
-    ...                  ScoreType.RECONSTRUCTION: torch.tensor([0.4, 0.1, 0.2, 0.3])}, labels)
+    >>> aurocs = score_aurocs({ScoreType.LATENT: torch.tensor([0.1, 0.2, 0.3, 0.4]),
+    ...                        ScoreType.RECONSTRUCTION: torch.tensor([0.4, 0.1, 0.2, 0.3])}, labels)
+    >>> best_score_type(aurocs)
     <ScoreType.LATENT: 'latent'>
 """
 
@@ -34,14 +35,8 @@ def score_aurocs(scores: dict[ScoreType, torch.Tensor], labels: torch.Tensor) ->
     return {score_type: float(binary_auroc(values, labels.int())) for score_type, values in scores.items()}
 
 
-def best_score_type(scores: dict[ScoreType, torch.Tensor], labels: torch.Tensor) -> ScoreType | None:
-    """Return the score type with the highest AUROC on ``labels`` (1 = anomalous); ties go to latent.
-
-    Returns ``None`` when ``labels`` hold only one class, so that no AUROC can be computed.
-    """
-    aurocs = score_aurocs(scores, labels)
-    if aurocs is None:
-        return None
+def best_score_type(aurocs: dict[ScoreType, float]) -> ScoreType:
+    """Return the score type with the highest AUROC (from :func:`score_aurocs`); ties go to latent."""
     return max(ScoreType, key=lambda score_type: (aurocs[score_type], score_type == ScoreType.LATENT))
 
 
