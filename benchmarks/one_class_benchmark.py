@@ -47,7 +47,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.neighbors import NearestNeighbors
 from tqdm import tqdm
 
-from anomalib_pkdgan import OneClassVision, Pkdgan
+from anomalib_pkdgan import OneClassVision, Pkdgan, ScoreType
 
 HERE = Path(__file__).resolve().parent
 CONFIGS = HERE.parent / "configs"
@@ -122,14 +122,8 @@ def load_images(datamodule: OneClassVision, subset: str) -> tuple[torch.Tensor, 
 def gan_scores(model: Pkdgan, images: torch.Tensor, network: str) -> dict[str, np.ndarray]:
     """Raw latent and reconstruction scores of ``network`` ('student' or 'teacher'), per image."""
     model.eval()
-    net = getattr(model.model, network)
-    latent, recon = [], []
-    for chunk in images.split(512):
-        x = model.model.to_model_channels(model.pre_processor.transform(chunk))
-        out = net(x)
-        latent.append((out.latent_i - out.latent_o).pow(2).flatten(1).mean(1))
-        recon.append((x - net.crop(out.reconstruction)).pow(2).flatten(1).mean(1))
-    return {"latent": torch.cat(latent).numpy(), "reconstruction": torch.cat(recon).numpy()}
+    chunks = [model.model.scores(model.pre_processor.transform(c), network)[0] for c in images.split(512)]
+    return {str(t.value): torch.cat([c[t] for c in chunks]).numpy() for t in ScoreType}
 
 
 @torch.inference_mode()

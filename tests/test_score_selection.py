@@ -55,7 +55,7 @@ def test_auto_picks_the_score_with_the_higher_validation_auroc_and_keeps_it(digi
     loaded = Pkdgan.load_from_checkpoint(path, weights_only=CHECKPOINTS_LOAD_WEIGHTS_ONLY)
     assert loaded.model.score_type == other
     images = torch.rand(3, 3, 32, 32) * 2 - 1
-    expected, _ = loaded.model.eval().student_scores(images)
+    expected, _ = loaded.model.eval().scores(images)
     torch.testing.assert_close(loaded.model(images).pred_score, expected[other])
 
 

@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from anomalib_pkdgan.models.pkdgan.torch_model import GanNetwork, PkdganModel, canvas_size
+from anomalib_pkdgan.models.pkdgan.torch_model import GanNetwork, PkdganModel, ScoreType, canvas_size
 
 
 def small(input_size=(32, 32), channels=1, **kwargs):
@@ -63,6 +63,20 @@ def test_reconstruction_score_is_the_mean_of_the_anomaly_map():
     model = small(score_type="reconstruction").eval()
     out = model(torch.rand(2, 1, 32, 32))
     torch.testing.assert_close(out.pred_score, out.anomaly_map.flatten(1).mean(1))
+
+
+def test_teacher_scores_come_from_the_teacher_and_student_scores_from_the_student():
+    model = small().eval()
+    images = torch.rand(3, 1, 32, 32) * 2 - 1
+    student, _ = model.scores(images)
+    teacher, teacher_map = model.scores(images, network="teacher")
+    torch.testing.assert_close(model(images).pred_score, student[ScoreType.LATENT])
+    output = model.teacher(images)
+    torch.testing.assert_close(teacher[ScoreType.LATENT], (output.latent_i - output.latent_o).pow(2).mean((1, 2, 3)))
+    torch.testing.assert_close(teacher[ScoreType.RECONSTRUCTION], teacher_map.flatten(1).mean(1))
+    assert not torch.allclose(teacher[ScoreType.LATENT], student[ScoreType.LATENT])
+    with pytest.raises(ValueError, match="network must be 'student' or 'teacher'"):
+        model.scores(images, network="discriminator")
 
 
 def test_student_only_at_inference():

@@ -63,7 +63,7 @@ def score_validation_set(
         images = batch.image.to(device)
         if transform is not None:
             images = transform(images)
-        batch_scores, _ = model.student_scores(images)
+        batch_scores, _ = model.scores(images)
         for score_type, values in batch_scores.items():
             scores[score_type].append(values.cpu())
         labels.append(torch.as_tensor(batch.gt_label).view(-1).cpu())

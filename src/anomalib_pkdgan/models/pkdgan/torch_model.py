@@ -240,20 +240,32 @@ class PkdganModel(nn.Module):
         )
         raise ValueError(msg)
 
-    def student_scores(self, images: torch.Tensor) -> tuple[dict[ScoreType, torch.Tensor], torch.Tensor]:
-        """Every per-image score of the student, and its anomaly map.
+    def scores(
+        self, images: torch.Tensor, network: str = "student"
+    ) -> tuple[dict[ScoreType, torch.Tensor], torch.Tensor]:
+        """Every per-image score of one network (the student unless told), and its anomaly map.
 
         Args:
             images: Pre-processed images ``(B, C, H, W)`` in ``[-1, 1]``, RGB or with the model's channels.
+            network: ``"student"`` (what inference and export use) or ``"teacher"``.
 
         Returns:
             ``({ScoreType: (B,) scores}, anomaly_map)``; the map is ``(B, 1, H, W)``, the squared
             reconstruction error averaged over channels.
+
+        Example:
+            >>> model = PkdganModel((32, 32), teacher_features=8, teacher_latent=16).eval()
+            >>> scores, anomaly_map = model.scores(torch.zeros(2, 1, 32, 32), network="teacher")
+            >>> scores[ScoreType.LATENT].shape, anomaly_map.shape
+            (torch.Size([2]), torch.Size([2, 1, 32, 32]))
         """
+        if network not in {"student", "teacher"}:
+            msg = f"network must be 'student' or 'teacher', got {network!r}."
+            raise ValueError(msg)
+        gan: GanNetwork = getattr(self, network)
         images = self.to_model_channels(images)
-        output = self.student(images)
-        reconstruction = self.student.crop(output.reconstruction)
-        anomaly_map = (images - reconstruction).pow(2).mean(dim=1, keepdim=True)
+        output = gan(images)
+        anomaly_map = (images - gan.crop(output.reconstruction)).pow(2).mean(dim=1, keepdim=True)
         scores = {
             ScoreType.LATENT: (output.latent_i - output.latent_o).pow(2).flatten(1).mean(dim=1),
             ScoreType.RECONSTRUCTION: anomaly_map.flatten(1).mean(dim=1),
@@ -270,5 +282,5 @@ class PkdganModel(nn.Module):
             InferenceBatch: ``pred_score`` (``score_type``) of shape ``(B,)`` and ``anomaly_map`` of shape
             ``(B, 1, H, W)`` (squared reconstruction error, averaged over channels).
         """
-        scores, anomaly_map = self.student_scores(images)
+        scores, anomaly_map = self.scores(images)
         return InferenceBatch(pred_score=scores[self.score_type], anomaly_map=anomaly_map)
