@@ -65,3 +65,24 @@ def test_distillation_weight_sweep_writes_validation_rows_and_resumes(tmp_path):
             (0.0, 50.0),
         ]
         assert all(0.0 <= float(r["val_auroc"]) <= 1.0 and 0.0 <= float(r["test_auroc"]) <= 1.0 for r in rows)
+
+
+@pytest.mark.slow
+def test_capacity_sweep_records_cost_and_validation_choice_and_resumes(tmp_path):
+    sweep = SCRIPT.with_name("capacity_sweep.py")
+    args = [sys.executable, str(sweep), "--quick", "--students", "2:4,4:8"]
+    args += ["--out", str(tmp_path / "out"), "--work", str(tmp_path / "work")]
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    for _ in range(2):  # the second run finds every cell done and trains nothing
+        result = subprocess.run(args, capture_output=True, text=True, env=env, timeout=900, check=False)
+        assert result.returncode == 0, result.stderr[-3000:]
+        with (tmp_path / "out" / "capacity_sweep.csv").open() as handle:
+            rows = list(csv.DictReader(handle))
+        assert [(r["student_features"], r["student_latent"]) for r in rows] == [("2", "4"), ("4", "8")]
+    narrow, wide = rows
+    assert int(wide["student_flops"]) > int(narrow["student_flops"])
+    assert float(wide["flops_ratio"]) < float(narrow["flops_ratio"])
+    for row in rows:
+        latent_wins = float(row["val_auroc_latent"]) >= float(row["val_auroc_reconstruction"])
+        chosen = "latent" if latent_wins else "reconstruction"
+        assert row["test_auroc_auto"] == row[f"test_auroc_{chosen}"]

@@ -1,0 +1,136 @@
+# Copyright (C) 2026 anomalib-pkdgan developers
+# SPDX-License-Identifier: Apache-2.0
+
+"""How much of the student's gap to the pixel baselines is capacity, and how much is training data.
+
+Trains the ``pkdgan`` variant of ``one_class_benchmark.py`` (frozen teacher ``E`` epochs, then joint ``E``
+epochs, same split, seed and cached teacher) once per student size ``features:latent`` and per number of
+training images, and writes one row per cell to ``capacity_sweep.csv``: the student's inference FLOPs and
+compression ratio, the **validation** AUROC of both scores (what a size would be chosen by), and the test
+AUROCs, recorded to report what a choice does (``test_auroc_auto`` is the test AUROC of the score with the
+higher validation AUROC, as ``score_type="auto"`` picks it). Finished cells are skipped, so an interrupted
+run loses nothing. The teachers come from ``one_class_benchmark.py`` runs with the same ``--epochs``/``--work``
+(it trains the teacher when one is missing).
+
+    python benchmarks/capacity_sweep.py --dataset mnist --classes 2,4 --students 3:16,8:32,16:64 \
+        --train-images 2000 --epochs 3 --batch-size 32
+    python benchmarks/capacity_sweep.py --quick --students 2:4,4:8 --out /tmp/capacity  # CI smoke test
+"""
+
+import argparse
+import csv
+import logging
+import os
+import warnings
+from pathlib import Path
+
+import torch
+from lightning.pytorch import seed_everything
+
+from anomalib_pkdgan import OneClassVision, Pkdgan, ScoreType
+from anomalib_pkdgan.models.pkdgan.score_selection import best_score_type, score_aurocs
+from distill_weight_sweep import append_row, ensure_teacher
+from flops import count
+from one_class_benchmark import HERE, gan_scores, load_images, model_sizes, parse_list, train
+
+COLUMNS = (
+    "dataset", "normal_class", "seed", "epochs", "train_images", "student_features", "student_latent",
+    "student_flops", "flops_ratio", "val_auroc_latent", "val_auroc_reconstruction", "test_auroc_latent",
+    "test_auroc_reconstruction", "test_auroc_auto", "train_seconds",
+)  # fmt: skip
+
+
+def done_cells(path: Path) -> set[tuple]:
+    if not path.exists():
+        return set()
+    with path.open() as handle:
+        return {
+            (r["dataset"], int(r["normal_class"]), int(r["seed"]), int(r["epochs"]), int(r["train_images"]),
+             int(r["student_features"]), int(r["student_latent"]))
+            for r in csv.DictReader(handle)
+        }  # fmt: skip
+
+
+def aurocs(model: Pkdgan, images: torch.Tensor, labels) -> dict[ScoreType, float]:
+    scores = {ScoreType(k): torch.from_numpy(v) for k, v in gan_scores(model, images, "student").items()}
+    return score_aurocs(scores, torch.as_tensor(labels))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dataset", default="mnist,fashion_mnist")
+    parser.add_argument("--classes", default="2")
+    parser.add_argument("--seeds", default="0")
+    parser.add_argument("--students", default="3:16,8:32,16:64", help="comma list of features:latent")
+    parser.add_argument("--train-images", default="2000", help="comma list of training-image caps (0: all)")
+    parser.add_argument(
+        "--teacher-train-images", type=int, default=2000, help="the benchmark's --max-train-images (its teacher)"
+    )
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--root", default=os.environ.get("PKDGAN_DATA", "/work/data"))
+    parser.add_argument("--out", type=Path, default=HERE / "results")
+    parser.add_argument("--work", type=Path, default=HERE / "work")
+    parser.add_argument("--max-test-images", type=int, default=None)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--quick", action="store_true", help="tiny smoke run on scikit-learn digits")
+    args = parser.parse_args()
+    if args.quick:
+        args.dataset, args.classes, args.seeds, args.epochs, args.train_images = "digits", "0", "0", 1, "48"
+        args.teacher_train_images, args.max_test_images, args.batch_size = 48, 120, 16
+        args.root = str(args.work / "data")
+    students = [tuple(int(v) for v in s.split(":")) for s in args.students.split(",")]
+    logging.getLogger("lightning").setLevel(logging.ERROR)
+    logging.getLogger("anomalib").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore")
+    args.out.mkdir(parents=True, exist_ok=True)
+    out = args.out / "capacity_sweep.csv"
+    done = done_cells(out)
+    for dataset in args.dataset.split(","):
+        for normal_class in parse_list(args.classes):
+            for seed in parse_list(args.seeds):
+                for images in parse_list(args.train_images):
+                    key = (dataset, normal_class, seed, args.epochs, images)
+                    todo = [s for s in students if (*key, *s) not in done]
+                    if not todo:
+                        continue
+                    teacher_args = argparse.Namespace(**{**vars(args), "max_train_images": args.teacher_train_images})
+                    teacher = ensure_teacher(teacher_args, dataset, normal_class, seed)
+                    datamodule = OneClassVision(
+                        root=args.root, dataset=dataset, normal_class=normal_class, seed=seed,
+                        max_train_images=images or None, max_test_images=args.max_test_images,
+                        train_batch_size=args.batch_size, eval_batch_size=512,
+                    )  # fmt: skip
+                    datamodule.setup()
+                    val_images, val_labels = load_images(datamodule, "val")
+                    test_images, test_labels = load_images(datamodule, "test")
+                    for features, latent in todo:
+                        seed_everything(seed, workers=True)
+                        sizes = {**model_sizes(dataset), "student_features": features, "student_latent": latent}
+                        model = Pkdgan(
+                            **sizes, visualizer=False, evaluator=False, teacher_checkpoint=teacher,
+                            frozen_epochs=args.epochs, joint_epochs=args.epochs,
+                        )  # fmt: skip
+                        work = args.work / f"capacity_{'_'.join(map(str, key))}_{features}_{latent}"
+                        seconds = train(model, datamodule, work, model.schedule.total_epochs)
+                        val = aurocs(model, val_images, val_labels)
+                        test = aurocs(model, test_images, test_labels)
+                        channels = sizes.get("num_input_channels", 1)
+                        teacher_flops, _ = count(model.model.teacher.generator, channels)
+                        student_flops, _ = count(model.model.student.generator, channels)
+                        row = dict(zip(COLUMNS[:7], (*key, features, latent), strict=True))
+                        row.update(
+                            student_flops=student_flops,
+                            flops_ratio=round(teacher_flops / student_flops, 1),
+                            val_auroc_latent=round(val[ScoreType.LATENT], 6),
+                            val_auroc_reconstruction=round(val[ScoreType.RECONSTRUCTION], 6),
+                            test_auroc_latent=round(test[ScoreType.LATENT], 6),
+                            test_auroc_reconstruction=round(test[ScoreType.RECONSTRUCTION], 6),
+                            test_auroc_auto=round(test[best_score_type(val)], 6),
+                            train_seconds=round(seconds, 1),
+                        )
+                        append_row(out, row, COLUMNS)
+                        print(row, flush=True)
+
+
+if __name__ == "__main__":
+    main()
