@@ -187,6 +187,42 @@ def sweep_table() -> str:
     return "\n".join(out) + f"\n\nCells: {cells}; seed 0, same split and teacher per cell.\n"
 
 
+def capacity_table(rows: list[dict]) -> str:
+    """Student sizes tried (``capacity_sweep.py``): mean AUROC per size beside the teacher and kNN on the same cells."""
+    path = RESULTS / "capacity_sweep.csv"
+    if not path.exists():
+        return ""
+    with path.open() as handle:
+        sweep = list(csv.DictReader(handle))
+    reference = {(r["dataset"], r["normal_class"], r["variant"], r["seed"]): float(r["auroc"]) for r in rows}
+    acc: dict = defaultdict(lambda: defaultdict(list))
+    for r in sweep:
+        key = (r["dataset"], int(r["train_images"]), int(r["student_features"]), int(r["student_latent"]))
+        acc[key]["cells"].append((r["normal_class"], r["seed"]))
+        acc[key]["ratio"].append(float(r["flops_ratio"]))
+        acc[key]["flops"].append(int(r["student_flops"]))
+        acc[key]["val"].append(max(float(r["val_auroc_latent"]), float(r["val_auroc_reconstruction"])))
+        for column in ("test_auroc_latent", "test_auroc_auto"):
+            acc[key][column].append(float(r[column]))
+    out = [
+        "| data set | training images | student (features/latent) | MFLOPs | teacher:student | cells | "
+        "validation (best score) | test latent | test auto | teacher test (latent) | kNN test |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for key in sorted(acc):
+        v = acc[key]
+        teacher = [reference.get((key[0], c, "teacher", s)) for c, s in v["cells"]]
+        knn = [reference.get((key[0], c, "knn_pixels", "0")) for c, _ in v["cells"]]
+        ref = [f"{100 * mean(x):.1f}" if None not in x else "-" for x in (teacher, knn)]
+        out.append(
+            f"| {NAMES.get(key[0], key[0])} | {key[1] or 'all'} | {key[2]}/{key[3]} | {mean(v['flops']) / 1e6:.3f} | "
+            f"{mean(v['ratio']):.0f}:1 | {len(v['cells'])} | {100 * mean(v['val']):.1f} | "
+            f"{100 * mean(v['test_auroc_latent']):.1f} | {100 * mean(v['test_auroc_auto']):.1f} | {ref[0]} | {ref[1]} |"
+        )
+    cells = sorted({f"{NAMES.get(r['dataset'], r['dataset'])} {r['normal_class']}" for r in sweep})
+    return "\n".join(out) + f"\n\nCells: {', '.join(cells)}; seed 0, the benchmark's split and teacher per cell.\n"
+
+
 def flops_table() -> str:
     path = RESULTS / "flops.json"
     if not path.exists():
@@ -398,6 +434,14 @@ def main() -> None:
             "P-KDGAN (frozen then joint, E = 3) with each setting on the same cells; mean AUROC % of the "
             "student's latent score.\n",
             sweep,
+        ]
+    capacity = capacity_table(rows)
+    if capacity:
+        parts += [
+            "### Student size and training data (`benchmarks/capacity_sweep.py`)\n",
+            "P-KDGAN (frozen then joint, E = 3) with wider students on the cells where the default student is "
+            "furthest from the kNN; mean AUROC %. `validation (best score)` is what a size would be chosen by.\n",
+            capacity,
         ]
     throughput = RESULTS / "throughput.md"
     if throughput.exists():
