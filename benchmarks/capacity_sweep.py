@@ -17,21 +17,14 @@ run loses nothing. The teachers come from ``one_class_benchmark.py`` runs with t
     python benchmarks/capacity_sweep.py --quick --students 2:4,4:8 --out /tmp/capacity  # CI smoke test
 """
 
-import argparse
-import csv
-import logging
-import os
-import warnings
-from pathlib import Path
-
 import torch
 from lightning.pytorch import seed_everything
 
-from anomalib_pkdgan import OneClassVision, Pkdgan, ScoreType
+from anomalib_pkdgan import Pkdgan, ScoreType
 from anomalib_pkdgan.models.pkdgan.score_selection import best_score_type, score_aurocs
-from distill_weight_sweep import append_row, ensure_teacher
 from flops import count
-from one_class_benchmark import HERE, gan_scores, load_images, model_sizes, parse_list, train
+from one_class_benchmark import gan_scores, model_sizes, parse_list, train
+from sweep_common import append_row, done_cells, ensure_teacher, prepare, split, sweep_parser
 
 COLUMNS = (
     "dataset", "normal_class", "seed", "epochs", "train_images", "student_features", "student_latent",
@@ -40,15 +33,11 @@ COLUMNS = (
 )  # fmt: skip
 
 
-def done_cells(path: Path) -> set[tuple]:
-    if not path.exists():
-        return set()
-    with path.open() as handle:
-        return {
-            (r["dataset"], int(r["normal_class"]), int(r["seed"]), int(r["epochs"]), int(r["train_images"]),
-             int(r["student_features"]), int(r["student_latent"]))
-            for r in csv.DictReader(handle)
-        }  # fmt: skip
+def cell_key(r: dict) -> tuple:
+    return (
+        r["dataset"], int(r["normal_class"]), int(r["seed"]), int(r["epochs"]), int(r["train_images"]),
+        int(r["student_features"]), int(r["student_latent"]),
+    )  # fmt: skip
 
 
 def aurocs(model: Pkdgan, images: torch.Tensor, labels) -> dict[ScoreType, float]:
@@ -57,52 +46,31 @@ def aurocs(model: Pkdgan, images: torch.Tensor, labels) -> dict[ScoreType, float
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dataset", default="mnist,fashion_mnist")
-    parser.add_argument("--classes", default="2")
-    parser.add_argument("--seeds", default="0")
+    parser = sweep_parser(__doc__.splitlines()[0], classes="2")
     parser.add_argument("--students", default="3:16,8:32,16:64", help="comma list of features:latent")
-    parser.add_argument("--train-images", default="2000", help="comma list of training-image caps (0: all)")
     parser.add_argument(
-        "--teacher-train-images", type=int, default=2000, help="the benchmark's --max-train-images (its teacher)"
+        "--train-images",
+        default=None,
+        help="comma list of the students' training-image caps (0: all; default: the teacher's --max-train-images)",
     )
-    parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--root", default=os.environ.get("PKDGAN_DATA", "/work/data"))
-    parser.add_argument("--out", type=Path, default=HERE / "results")
-    parser.add_argument("--work", type=Path, default=HERE / "work")
-    parser.add_argument("--max-test-images", type=int, default=None)
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--quick", action="store_true", help="tiny smoke run on scikit-learn digits")
     args = parser.parse_args()
-    if args.quick:
-        args.dataset, args.classes, args.seeds, args.epochs, args.train_images = "digits", "0", "0", 1, "48"
-        args.teacher_train_images, args.max_test_images, args.batch_size = 48, 120, 16
-        args.root = str(args.work / "data")
+    prepare(args)
     students = [tuple(int(v) for v in s.split(":")) for s in args.students.split(",")]
-    logging.getLogger("lightning").setLevel(logging.ERROR)
-    logging.getLogger("anomalib").setLevel(logging.ERROR)
-    warnings.filterwarnings("ignore")
-    args.out.mkdir(parents=True, exist_ok=True)
+    train_images = parse_list(args.train_images) if args.train_images else [args.max_train_images]
     out = args.out / "capacity_sweep.csv"
-    done = done_cells(out)
+    done = done_cells(out, cell_key)
     for dataset in args.dataset.split(","):
         for normal_class in parse_list(args.classes):
             for seed in parse_list(args.seeds):
-                for images in parse_list(args.train_images):
+                for images in train_images:
                     key = (dataset, normal_class, seed, args.epochs, images)
                     todo = [s for s in students if (*key, *s) not in done]
                     if not todo:
                         continue
-                    teacher_args = argparse.Namespace(**{**vars(args), "max_train_images": args.teacher_train_images})
-                    teacher = ensure_teacher(teacher_args, dataset, normal_class, seed)
-                    datamodule = OneClassVision(
-                        root=args.root, dataset=dataset, normal_class=normal_class, seed=seed,
-                        max_train_images=images or None, max_test_images=args.max_test_images,
-                        train_batch_size=args.batch_size, eval_batch_size=512,
-                    )  # fmt: skip
-                    datamodule.setup()
-                    val_images, val_labels = load_images(datamodule, "val")
-                    test_images, test_labels = load_images(datamodule, "test")
+                    teacher = ensure_teacher(args, dataset, normal_class, seed)
+                    datamodule, (val_images, val_labels), (test_images, test_labels) = split(
+                        args, dataset, normal_class, seed, images or None
+                    )
                     for features, latent in todo:
                         seed_everything(seed, workers=True)
                         sizes = {**model_sizes(dataset), "student_features": features, "student_latent": latent}

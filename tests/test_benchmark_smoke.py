@@ -49,36 +49,35 @@ def test_quick_benchmark_writes_results_and_resumes(tmp_path):
         assert len(list(csv.DictReader(handle))) == len(rows)
 
 
-@pytest.mark.slow
-def test_distillation_weight_sweep_writes_validation_rows_and_resumes(tmp_path):
-    sweep = SCRIPT.with_name("distill_weight_sweep.py")
-    args = [sys.executable, str(sweep), "--quick", "--settings", "0.1:50,0:50"]
+def run_sweep_twice(tmp_path, script, extra, result_file):
+    """Run a sweep's --quick mode twice; the second run must find every cell done and add no row."""
+    args = [sys.executable, str(SCRIPT.with_name(script)), "--quick", *extra]
     args += ["--out", str(tmp_path / "out"), "--work", str(tmp_path / "work")]
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
-    for _ in range(2):  # the second run finds every cell done and trains nothing
+    runs = []
+    for _ in range(2):
         result = subprocess.run(args, capture_output=True, text=True, env=env, timeout=900, check=False)
         assert result.returncode == 0, result.stderr[-3000:]
-        with (tmp_path / "out" / "distill_sweep.csv").open() as handle:
-            rows = list(csv.DictReader(handle))
-        assert [(float(r["w_distill_latent"]), float(r["w_distill_reconstruction"])) for r in rows] == [
-            (0.1, 50.0),
-            (0.0, 50.0),
-        ]
-        assert all(0.0 <= float(r["val_auroc"]) <= 1.0 and 0.0 <= float(r["test_auroc"]) <= 1.0 for r in rows)
+        with (tmp_path / "out" / result_file).open() as handle:
+            runs.append(list(csv.DictReader(handle)))
+    assert runs[0] == runs[1]
+    return runs[0]
+
+
+@pytest.mark.slow
+def test_distillation_weight_sweep_writes_validation_rows_and_resumes(tmp_path):
+    rows = run_sweep_twice(tmp_path, "distill_weight_sweep.py", ["--settings", "0.1:50,0:50"], "distill_sweep.csv")
+    assert [(float(r["w_distill_latent"]), float(r["w_distill_reconstruction"])) for r in rows] == [
+        (0.1, 50.0),
+        (0.0, 50.0),
+    ]
+    assert all(0.0 <= float(r["val_auroc"]) <= 1.0 and 0.0 <= float(r["test_auroc"]) <= 1.0 for r in rows)
 
 
 @pytest.mark.slow
 def test_capacity_sweep_records_cost_and_validation_choice_and_resumes(tmp_path):
-    sweep = SCRIPT.with_name("capacity_sweep.py")
-    args = [sys.executable, str(sweep), "--quick", "--students", "2:4,4:8"]
-    args += ["--out", str(tmp_path / "out"), "--work", str(tmp_path / "work")]
-    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
-    for _ in range(2):  # the second run finds every cell done and trains nothing
-        result = subprocess.run(args, capture_output=True, text=True, env=env, timeout=900, check=False)
-        assert result.returncode == 0, result.stderr[-3000:]
-        with (tmp_path / "out" / "capacity_sweep.csv").open() as handle:
-            rows = list(csv.DictReader(handle))
-        assert [(r["student_features"], r["student_latent"]) for r in rows] == [("2", "4"), ("4", "8")]
+    rows = run_sweep_twice(tmp_path, "capacity_sweep.py", ["--students", "2:4,4:8"], "capacity_sweep.csv")
+    assert [(r["student_features"], r["student_latent"]) for r in rows] == [("2", "4"), ("4", "8")]
     narrow, wide = rows
     assert int(wide["student_flops"]) > int(narrow["student_flops"])
     assert float(wide["flops_ratio"]) < float(narrow["flops_ratio"])

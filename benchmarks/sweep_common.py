@@ -1,0 +1,100 @@
+# Copyright (C) 2026 anomalib-pkdgan developers
+# SPDX-License-Identifier: Apache-2.0
+
+"""What the P-KDGAN sweeps share: their common options, the benchmark's split and cached teacher, CSV rows.
+
+``distill_weight_sweep.py`` and ``capacity_sweep.py`` train the ``pkdgan`` variant of
+``one_class_benchmark.py`` with one setting changed, on the benchmark's split and with its cached teacher.
+"""
+
+import argparse
+import csv
+import logging
+import os
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from anomalib_pkdgan import OneClassVision
+from one_class_benchmark import HERE, load_images, run_class
+
+
+def sweep_parser(description: str, classes: str) -> argparse.ArgumentParser:
+    """The options every sweep takes (data set, classes, seeds, epochs, paths, batch size, ``--quick``)."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--dataset", default="mnist,fashion_mnist")
+    parser.add_argument("--classes", default=classes)
+    parser.add_argument("--seeds", default="0")
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--root", default=os.environ.get("PKDGAN_DATA", "/work/data"))
+    parser.add_argument("--out", type=Path, default=HERE / "results")
+    parser.add_argument("--work", type=Path, default=HERE / "work")
+    parser.add_argument("--max-train-images", type=int, default=2000, help="the benchmark's (its teacher's)")
+    parser.add_argument("--max-test-images", type=int, default=None)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--quick", action="store_true", help="tiny smoke run on scikit-learn digits")
+    return parser
+
+
+def prepare(args: argparse.Namespace) -> None:
+    """Apply ``--quick`` (one digits class, tiny budget), quieten Lightning, create ``--out``."""
+    if args.quick:
+        args.dataset, args.classes, args.seeds, args.epochs = "digits", "0", "0", 1
+        args.max_train_images, args.max_test_images, args.batch_size = 48, 120, 16
+        args.root = str(args.work / "data")
+    logging.getLogger("lightning").setLevel(logging.ERROR)
+    logging.getLogger("anomalib").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore")
+    args.out.mkdir(parents=True, exist_ok=True)
+
+
+def ensure_teacher(args: argparse.Namespace, dataset: str, normal_class: int, seed: int) -> Path:
+    """The benchmark's cached teacher of this cell, trained by the benchmark if it is missing."""
+    path = args.work / f"{dataset}_{normal_class}_{seed}_e{args.epochs}" / "teacher.pt"
+    if not path.exists():
+        bench = argparse.Namespace(**{**vars(args), "out": args.work / "sweep_teachers", "keep_scores": False})
+        bench.out.mkdir(parents=True, exist_ok=True)
+        run_class(bench, dataset, normal_class, seed, ["teacher"], _NoBar())
+    return path
+
+
+class _NoBar:
+    def set_description(self, _: str) -> None: ...
+
+    def update(self, _: int) -> None: ...
+
+
+def split(
+    args: argparse.Namespace, dataset: str, normal_class: int, seed: int, max_train_images: int | None
+) -> tuple[OneClassVision, tuple[torch.Tensor, np.ndarray], tuple[torch.Tensor, np.ndarray]]:
+    """The benchmark's one-class split of a cell: the datamodule, and its validation and test images with labels."""
+    datamodule = OneClassVision(
+        root=args.root, dataset=dataset, normal_class=normal_class, seed=seed,
+        max_train_images=max_train_images, max_test_images=args.max_test_images,
+        train_batch_size=args.batch_size, eval_batch_size=512,
+    )  # fmt: skip
+    datamodule.setup()
+    return datamodule, load_images(datamodule, "val"), load_images(datamodule, "test")
+
+
+def done_cells(path: Path, key: Callable[[dict], tuple]) -> set[tuple]:
+    """The ``key`` of every row already in the CSV at ``path`` (none if it does not exist yet)."""
+    if not path.exists():
+        return set()
+    with path.open() as handle:
+        return {key(row) for row in csv.DictReader(handle)}
+
+
+def append_row(path: Path, row: dict, columns: tuple[str, ...]) -> None:
+    """Append one finished cell to a CSV (header first), flushed to disk so an interruption loses nothing."""
+    new = not path.exists()
+    with path.open("a", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns)
+        if new:
+            writer.writeheader()
+        writer.writerow(row)
+        handle.flush()
+        os.fsync(handle.fileno())
