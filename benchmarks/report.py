@@ -319,7 +319,26 @@ def costs(details: list[dict]) -> dict:
         elif variant == "pca_pixels":
             acc[key]["flops"].append(record["inference_flops"])
             acc[key]["kept"].append(record["inference_flops"] // 4)
+    for (dataset, name), group in wide_students().items():
+        if dataset in flops:
+            acc[(dataset, name)]["auroc"] = [100 * float(r["test_auroc_latent"]) for r in group]
+            acc[(dataset, name)]["flops"] = [int(r["student_flops"]) for r in group]
     return {key: {name: mean(values) for name, values in entry.items()} for key, entry in acc.items()}
+
+
+def wide_students() -> dict[tuple[str, str], list[dict]]:
+    """Capacity-sweep students (other than the config's) run on every class of a data set at one seed."""
+    path = RESULTS / "capacity_sweep.csv"
+    if not path.exists():
+        return {}
+    with path.open() as handle:
+        sweep = list(csv.DictReader(handle))
+    groups: dict = defaultdict(list)
+    for r in sweep:
+        size = (int(r["student_features"]), int(r["student_latent"]))
+        if size != default_student(r["dataset"]):
+            groups[(r["dataset"], f"pkdgan {size[0]}/{size[1]} (seed {r['seed']})")].append(r)
+    return {key: rows for key, rows in groups.items() if len({r["normal_class"] for r in rows}) == 10}
 
 
 def cost_table(summary_costs: dict) -> str:
@@ -333,11 +352,14 @@ def cost_table(summary_costs: dict) -> str:
     counts: dict = defaultdict(int)
     for record in load_details():
         counts[(record["dataset"], record["variant"])] += 1
+    for key, group in wide_students().items():
+        counts[key] = len(group)
     for (dataset, variant), entry in sorted(summary_costs.items(), key=lambda kv: (kv[0][0], -kv[1]["auroc"])):
         speed = f"{entry['images_per_s']:,.0f}" if "images_per_s" in entry else "-"
+        kept = f"{entry['kept'] / 1e3:,.1f} k" if "kept" in entry else "-"
         out.append(
             f"| {NAMES.get(dataset, dataset)} | {variant} | {entry['auroc']:.1f} | {counts[(dataset, variant)]} | "
-            f"{entry['flops'] / 1e6:.3g} M | {entry['kept'] / 1e3:,.1f} k | {speed} |"
+            f"{entry['flops'] / 1e6:.3g} M | {kept} | {speed} |"
         )
     return "\n".join(out) + "\n"
 
@@ -357,7 +379,8 @@ def plot_cost(summary_costs: dict) -> bool:
         for (d, variant), entry in summary_costs.items():
             if d != dataset:
                 continue
-            ax.scatter(entry["flops"], entry["auroc"], s=40, color=f"C{VARIANTS.index(variant)}")
+            colour = f"C{VARIANTS.index(variant)}" if variant in VARIANTS else "black"
+            ax.scatter(entry["flops"], entry["auroc"], s=40, color=colour)
             ax.annotate(
                 variant, (entry["flops"], entry["auroc"]), fontsize=7, xytext=(4, 3), textcoords="offset points"
             )
