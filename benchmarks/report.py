@@ -500,7 +500,7 @@ def main() -> None:
     capacity = capacity_table(rows)
     if capacity:
         parts += [
-            "### Student size and training data (`benchmarks/capacity_sweep.py`)\n",
+            "### Student size (`benchmarks/capacity_sweep.py`)\n",
             "P-KDGAN (frozen then joint, E = 3) with other student widths, on the benchmark's splits and cached "
             "teachers: seed 0 on two classes per data set where the default student is furthest from the kNN, "
             "seed 1 on the classes listed. Mean AUROC % over those classes; `validation (best score)` is the "
