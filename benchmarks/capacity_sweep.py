@@ -24,7 +24,7 @@ from anomalib_pkdgan import Pkdgan, ScoreType
 from anomalib_pkdgan.models.pkdgan.score_selection import best_score_type, score_aurocs
 from flops import count
 from one_class_benchmark import gan_scores, model_sizes, parse_list, train
-from sweep_common import append_row, done_cells, ensure_teacher, prepare, split, sweep_parser
+from sweep_common import append_row, done_cells, ensure_teacher, pairs, prepare, split, sweep_parser
 
 COLUMNS = (
     "dataset", "normal_class", "seed", "epochs", "train_images", "student_features", "student_latent",
@@ -47,7 +47,7 @@ def aurocs(model: Pkdgan, images: torch.Tensor, labels) -> dict[ScoreType, float
 
 def main() -> None:
     parser = sweep_parser(__doc__.splitlines()[0], classes="2")
-    parser.add_argument("--students", default="3:16,8:32,16:64", help="comma list of features:latent")
+    parser.add_argument("--students", type=pairs(int), default="3:16,8:32,16:64", help="comma list of features:latent")
     parser.add_argument(
         "--train-images",
         default=None,
@@ -55,7 +55,6 @@ def main() -> None:
     )
     args = parser.parse_args()
     prepare(args)
-    students = [tuple(int(v) for v in s.split(":")) for s in args.students.split(",")]
     train_images = parse_list(args.train_images) if args.train_images else [args.max_train_images]
     out = args.out / "capacity_sweep.csv"
     done = done_cells(out, cell_key)
@@ -64,7 +63,7 @@ def main() -> None:
             for seed in parse_list(args.seeds):
                 for images in train_images:
                     key = (dataset, normal_class, seed, args.epochs, images)
-                    todo = [s for s in students if (*key, *s) not in done]
+                    todo = [s for s in args.students if (*key, *s) not in done]
                     if not todo:
                         continue
                     teacher = ensure_teacher(args, dataset, normal_class, seed)

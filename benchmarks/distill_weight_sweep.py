@@ -20,7 +20,7 @@ from sklearn.metrics import roc_auc_score
 
 from anomalib_pkdgan import Pkdgan
 from one_class_benchmark import gan_scores, model_sizes, parse_list, train
-from sweep_common import append_row, done_cells, ensure_teacher, prepare, split, sweep_parser
+from sweep_common import append_row, done_cells, ensure_teacher, pairs, prepare, split, sweep_parser
 
 COLUMNS = (
     "dataset", "normal_class", "seed", "epochs", "w_distill_latent", "w_distill_reconstruction",
@@ -37,16 +37,17 @@ def cell_key(r: dict) -> tuple:
 
 def main() -> None:
     parser = sweep_parser(__doc__.splitlines()[0], classes="0,6")
-    parser.add_argument("--settings", default="1:50,0.1:50,0:50,1:5", help="comma list of w_latent:w_reconstruction")
+    parser.add_argument(
+        "--settings", type=pairs(float), default="1:50,0.1:50,0:50,1:5", help="comma list of w_latent:w_reconstruction"
+    )
     args = parser.parse_args()
     prepare(args)
-    settings = [tuple(float(v) for v in s.split(":")) for s in args.settings.split(",")]
     out = args.out / "distill_sweep.csv"
     done = done_cells(out, cell_key)
     for dataset in args.dataset.split(","):
         for normal_class in parse_list(args.classes):
             for seed in parse_list(args.seeds):
-                todo = [s for s in settings if (dataset, normal_class, seed, *s) not in done]
+                todo = [s for s in args.settings if (dataset, normal_class, seed, *s) not in done]
                 if not todo:
                     continue
                 teacher = ensure_teacher(args, dataset, normal_class, seed)

@@ -39,6 +39,22 @@ def sweep_parser(description: str, classes: str) -> argparse.ArgumentParser:
     return parser
 
 
+def pairs(kind: type) -> Callable[[str], list[tuple]]:
+    """An argparse ``type`` for comma lists of ``a:b`` pairs, e.g. ``16:64,8:32``, refusing anything else by name."""
+
+    def parse(text: str) -> list[tuple]:
+        try:
+            values = [tuple(kind(v) for v in item.split(":")) for item in text.split(",")]
+        except ValueError:
+            values = []
+        if not values or any(len(pair) != 2 for pair in values):
+            msg = f"expected a comma list of {kind.__name__}:{kind.__name__} pairs such as 16:64,8:32, got {text!r}"
+            raise argparse.ArgumentTypeError(msg)
+        return values
+
+    return parse
+
+
 def prepare(args: argparse.Namespace) -> None:
     """Apply ``--quick`` (one digits class, tiny budget), quieten Lightning, create ``--out``."""
     if args.quick:

@@ -85,3 +85,15 @@ def test_capacity_sweep_records_cost_and_validation_choice_and_resumes(tmp_path)
         latent_wins = float(row["val_auroc_latent"]) >= float(row["val_auroc_reconstruction"])
         chosen = "latent" if latent_wins else "reconstruction"
         assert row["test_auroc_auto"] == row[f"test_auroc_{chosen}"]
+
+
+@pytest.mark.parametrize(
+    ("script", "option"), [("capacity_sweep.py", "--students"), ("distill_weight_sweep.py", "--settings")]
+)
+def test_sweeps_refuse_a_malformed_setting_by_name(tmp_path, script, option):
+    args = [sys.executable, str(SCRIPT.with_name(script)), "--quick", option, "16", "--out", str(tmp_path / "out")]
+    result = subprocess.run(args, capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode == 2
+    assert f"argument {option}: expected a comma list of" in result.stderr
+    assert "'16'" in result.stderr
+    assert not (tmp_path / "out").exists()
