@@ -23,8 +23,8 @@ from lightning.pytorch import seed_everything
 from anomalib_pkdgan import Pkdgan, ScoreType
 from anomalib_pkdgan.models.pkdgan.score_selection import best_score_type, score_aurocs
 from flops import count
-from one_class_benchmark import gan_scores, model_sizes, parse_list, train
-from sweep_common import append_row, done_cells, ensure_teacher, pairs, prepare, split, sweep_parser
+from one_class_benchmark import append_row, done_cells, gan_scores, model_sizes, one_class_split, parse_list, train
+from sweep_common import ensure_teacher, pairs, prepare, sweep_parser
 
 COLUMNS = (
     "dataset", "normal_class", "seed", "epochs", "train_images", "student_features", "student_latent",
@@ -67,7 +67,7 @@ def main() -> None:
                     if not todo:
                         continue
                     teacher = ensure_teacher(args, dataset, normal_class, seed)
-                    datamodule, (val_images, val_labels), (test_images, test_labels) = split(
+                    datamodule, (val_images, val_labels), (test_images, test_labels) = one_class_split(
                         args, dataset, normal_class, seed, images or None
                     )
                     for features, latent in todo:

@@ -34,6 +34,7 @@ import logging
 import os
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -78,23 +79,26 @@ def parse_list(text: str) -> list[int]:
     return values
 
 
-def done_cells(csv_path: Path) -> set[tuple]:
-    if not csv_path.exists():
+def cell_key(row: dict) -> tuple:
+    return (row["dataset"], int(row["normal_class"]), row["variant"], int(row["seed"]), int(row["epochs"]))
+
+
+def done_cells(path: Path, key: Callable[[dict], tuple] = cell_key) -> set[tuple]:
+    """The ``key`` of every row already in the CSV at ``path`` (none if it does not exist yet)."""
+    if not path.exists():
         return set()
-    with csv_path.open() as handle:
-        return {
-            (r["dataset"], int(r["normal_class"]), r["variant"], int(r["seed"]), int(r["epochs"]))
-            for r in csv.DictReader(handle)
-        }
+    with path.open() as handle:
+        return {key(row) for row in csv.DictReader(handle)}
 
 
-def append_row(csv_path: Path, row: dict) -> None:
-    new = not csv_path.exists()
-    with csv_path.open("a", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=COLUMNS)
+def append_row(path: Path, row: dict, columns: tuple[str, ...] = COLUMNS) -> None:
+    """Append one finished cell (its ``columns``) to a CSV, header first, flushed so an interruption loses nothing."""
+    new = not path.exists()
+    with path.open("a", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns)
         if new:
             writer.writeheader()
-        writer.writerow({key: row[key] for key in COLUMNS})
+        writer.writerow({key: row[key] for key in columns})
         handle.flush()
         os.fsync(handle.fileno())
 
@@ -116,6 +120,19 @@ def load_images(datamodule: OneClassVision, subset: str) -> tuple[torch.Tensor, 
         images.append(batch.image)
         labels.append(batch.gt_label)
     return torch.cat(images), torch.cat(labels).numpy().astype(int)
+
+
+def one_class_split(
+    args: argparse.Namespace, dataset: str, normal_class: int, seed: int, max_train_images: int | None
+) -> tuple[OneClassVision, tuple[torch.Tensor, np.ndarray], tuple[torch.Tensor, np.ndarray]]:
+    """A cell's one-class split: the datamodule, and its validation and test images with labels."""
+    datamodule = OneClassVision(
+        root=args.root, dataset=dataset, normal_class=normal_class, seed=seed,
+        max_train_images=max_train_images, max_test_images=args.max_test_images,
+        train_batch_size=args.batch_size, eval_batch_size=512,
+    )  # fmt: skip
+    datamodule.setup()
+    return datamodule, load_images(datamodule, "val"), load_images(datamodule, "test")
 
 
 @torch.inference_mode()
@@ -202,19 +219,9 @@ def run_class(args: argparse.Namespace, dataset: str, normal_class: int, seed: i
     csv_path, details = args.out / "oneclass.csv", args.out / "oneclass_details.jsonl"
     work = args.work / f"{dataset}_{normal_class}_{seed}_e{args.epochs}"
     work.mkdir(parents=True, exist_ok=True)
-    datamodule = OneClassVision(
-        root=args.root,
-        dataset=dataset,
-        normal_class=normal_class,
-        seed=seed,
-        max_train_images=args.max_train_images,
-        max_test_images=args.max_test_images,
-        train_batch_size=args.batch_size,
-        eval_batch_size=512,
+    datamodule, (val_images, val_labels), (test_images, test_labels) = one_class_split(
+        args, dataset, normal_class, seed, args.max_train_images
     )
-    datamodule.setup()
-    val_images, val_labels = load_images(datamodule, "val")
-    test_images, test_labels = load_images(datamodule, "test")
     sizes = model_sizes(dataset)
     teacher_path = work / "teacher.pt"
     # The teacher is needed by later variants even when its own cell is already done.

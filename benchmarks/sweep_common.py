@@ -1,25 +1,20 @@
 # Copyright (C) 2026 anomalib-pkdgan developers
 # SPDX-License-Identifier: Apache-2.0
 
-"""What the P-KDGAN sweeps share: their common options, the benchmark's split and cached teacher, CSV rows.
+"""What the P-KDGAN sweeps share: their common options, ``--quick``, and the benchmark's cached teacher.
 
 ``distill_weight_sweep.py`` and ``capacity_sweep.py`` train the ``pkdgan`` variant of
 ``one_class_benchmark.py`` with one setting changed, on the benchmark's split and with its cached teacher.
 """
 
 import argparse
-import csv
 import logging
 import os
 import warnings
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
-import torch
-
-from anomalib_pkdgan import OneClassVision
-from one_class_benchmark import HERE, load_images, run_class
+from one_class_benchmark import HERE, run_class
 
 
 def sweep_parser(description: str, classes: str) -> argparse.ArgumentParser:
@@ -81,36 +76,3 @@ class _NoBar:
     def set_description(self, _: str) -> None: ...
 
     def update(self, _: int) -> None: ...
-
-
-def split(
-    args: argparse.Namespace, dataset: str, normal_class: int, seed: int, max_train_images: int | None
-) -> tuple[OneClassVision, tuple[torch.Tensor, np.ndarray], tuple[torch.Tensor, np.ndarray]]:
-    """The benchmark's one-class split of a cell: the datamodule, and its validation and test images with labels."""
-    datamodule = OneClassVision(
-        root=args.root, dataset=dataset, normal_class=normal_class, seed=seed,
-        max_train_images=max_train_images, max_test_images=args.max_test_images,
-        train_batch_size=args.batch_size, eval_batch_size=512,
-    )  # fmt: skip
-    datamodule.setup()
-    return datamodule, load_images(datamodule, "val"), load_images(datamodule, "test")
-
-
-def done_cells(path: Path, key: Callable[[dict], tuple]) -> set[tuple]:
-    """The ``key`` of every row already in the CSV at ``path`` (none if it does not exist yet)."""
-    if not path.exists():
-        return set()
-    with path.open() as handle:
-        return {key(row) for row in csv.DictReader(handle)}
-
-
-def append_row(path: Path, row: dict, columns: tuple[str, ...]) -> None:
-    """Append one finished cell to a CSV (header first), flushed to disk so an interruption loses nothing."""
-    new = not path.exists()
-    with path.open("a", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=columns)
-        if new:
-            writer.writeheader()
-        writer.writerow(row)
-        handle.flush()
-        os.fsync(handle.fileno())
