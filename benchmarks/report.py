@@ -14,6 +14,7 @@ comes from these files.
 import csv
 import json
 from collections import defaultdict
+from functools import cache
 from pathlib import Path
 from statistics import mean, pstdev
 
@@ -189,6 +190,7 @@ def sweep_table() -> str:
     return "\n".join(out) + f"\n\nCells: {cells}; seed 0, same split and teacher per cell.\n"
 
 
+@cache
 def default_student(dataset: str) -> tuple[int, int] | None:
     """``(features, latent)`` of the student in a data set's config."""
     path = HERE.parent / "configs" / f"{dataset}.yaml"
