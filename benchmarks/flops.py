@@ -15,14 +15,13 @@ import json
 from pathlib import Path
 
 import torch
-import yaml
 from anomalib.models.image.ganomaly.torch_model import GanomalyModel
 from torch.utils.flop_counter import FlopCounterMode
 
 from anomalib_pkdgan.models.pkdgan.torch_model import PkdganModel
+from dataset_configs import CONFIG_OF, config_init_args
 
 HERE = Path(__file__).resolve().parent
-CONFIGS = {"mnist": "mnist.yaml", "fashion_mnist": "fashion_mnist.yaml", "cifar10": "cifar10.yaml"}
 
 
 def count(module: torch.nn.Module, channels: int, size: int = 32) -> tuple[int, int]:
@@ -34,8 +33,8 @@ def count(module: torch.nn.Module, channels: int, size: int = 32) -> tuple[int, 
 
 def main() -> None:
     result = {}
-    for dataset, config in CONFIGS.items():
-        init = yaml.safe_load((HERE.parent / "configs" / config).read_text())["model"]["init_args"]
+    for dataset in CONFIG_OF:
+        init = config_init_args(dataset)
         channels = init.get("num_input_channels", 1)
         model = PkdganModel(
             tuple(init.get("input_size", (32, 32))),

@@ -39,7 +39,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import yaml
 from anomalib.engine import Engine
 from anomalib.models import Ganomaly
 from lightning.pytorch import seed_everything
@@ -49,21 +48,20 @@ from sklearn.neighbors import NearestNeighbors
 from tqdm import tqdm
 
 from anomalib_pkdgan import OneClassVision, Pkdgan, ScoreType
+from dataset_configs import config_init_args
 
 HERE = Path(__file__).resolve().parent
-CONFIGS = HERE.parent / "configs"
 GAN_VARIANTS = ("teacher", "student_alone", "kd_frozen", "kd_joint", "pkdgan")
 BASELINES = ("knn_pixels", "pca_pixels")
 VARIANTS = GAN_VARIANTS + BASELINES + ("anomalib_ganomaly",)
 COLUMNS = ("dataset", "normal_class", "variant", "seed", "auroc", "epochs", "train_seconds")
-CONFIG_OF = {"mnist": "mnist.yaml", "fashion_mnist": "fashion_mnist.yaml", "cifar10": "cifar10.yaml"}
 
 
 def model_sizes(dataset: str) -> dict:
     """Network sizes of a data set's config (the digits smoke test uses tiny networks)."""
     if dataset == "digits":
         return {"teacher_features": 8, "teacher_latent": 16, "student_features": 2, "student_latent": 4}
-    init = yaml.safe_load((CONFIGS / CONFIG_OF[dataset]).read_text())["model"]["init_args"]
+    init = config_init_args(dataset)
     keys = ("num_input_channels", "teacher_features", "teacher_latent", "student_features", "student_latent")
     return {key: init[key] for key in keys if key in init}
 

@@ -18,7 +18,7 @@ from functools import cache
 from pathlib import Path
 from statistics import mean, pstdev
 
-import yaml
+from dataset_configs import CONFIG_OF, config_init_args
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
@@ -192,11 +192,10 @@ def sweep_table() -> str:
 
 @cache
 def default_student(dataset: str) -> tuple[int, int] | None:
-    """``(features, latent)`` of the student in a data set's config."""
-    path = HERE.parent / "configs" / f"{dataset}.yaml"
-    if not path.exists():
+    """``(features, latent)`` of the student in a data set's config (``None`` for data sets without one)."""
+    if dataset not in CONFIG_OF:
         return None
-    init = yaml.safe_load(path.read_text())["model"]["init_args"]
+    init = config_init_args(dataset)
     return init["student_features"], init["student_latent"]
 
 

@@ -1,0 +1,24 @@
+# Copyright (C) 2026 anomalib-pkdgan developers
+# SPDX-License-Identifier: Apache-2.0
+
+"""The model arguments that each data set's config in ``configs/`` sets.
+
+Only YAML is read (no torch, no Anomalib), so the report can use it as cheaply as the benchmarks.
+
+Example:
+    >>> config_init_args("mnist")["student_features"]
+    3
+"""
+
+from pathlib import Path
+
+import yaml
+
+CONFIGS = Path(__file__).resolve().parent.parent / "configs"
+CONFIG_OF = {"mnist": "mnist.yaml", "fashion_mnist": "fashion_mnist.yaml", "cifar10": "cifar10.yaml"}
+"""Benchmark data set name -> its config file."""
+
+
+def config_init_args(dataset: str) -> dict:
+    """``model.init_args`` of the config of ``dataset`` (one of :data:`CONFIG_OF`)."""
+    return yaml.safe_load((CONFIGS / CONFIG_OF[dataset]).read_text())["model"]["init_args"]
