@@ -51,6 +51,21 @@ def test_same_seed_same_scores(digits, tmp_path, make_model):
     torch.testing.assert_close(first, second, rtol=0, atol=0)
 
 
+@pytest.mark.slow
+def test_model_seed_repeats_a_run_whatever_the_global_random_state(digits, tmp_path, make_model):
+    # What ``anomalib train --model.seed N`` relies on: Anomalib's CLI never applies ``--seed_everything``.
+    def run(folder, global_seed):
+        torch.manual_seed(global_seed)
+        model = make_model(seed=7)
+        engine = Engine(max_epochs=3, accelerator="cpu", logger=False, default_root_dir=tmp_path / folder)
+        engine.fit(model, datamodule=digits)
+        batches = engine.predict(model, dataloaders=digits.test_dataloader())
+        return torch.cat([batch.pred_score for batch in batches])
+
+    first, second = run("a", global_seed=1), run("b", global_seed=2)
+    torch.testing.assert_close(first, second, rtol=0, atol=0)
+
+
 def _folder(tmp_path, normal_images, corrupt=False):
     rng = np.random.default_rng(0)
     for name, count in (("good", normal_images), ("bad", 4)):

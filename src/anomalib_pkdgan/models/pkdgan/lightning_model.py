@@ -33,7 +33,7 @@ from anomalib.models.components import AnomalibModule
 from anomalib.models.image.ganomaly.torch_model import GanomalyModel
 from anomalib.pre_processing import PreProcessor
 from anomalib.visualization import Visualizer
-from lightning.pytorch import Callback
+from lightning.pytorch import Callback, seed_everything
 from lightning.pytorch.utilities.types import STEP_OUTPUT
 from torch import nn, optim
 from torchvision.transforms.v2 import Compose, Normalize, Resize
@@ -82,6 +82,10 @@ class Pkdgan(AnomalibModule):
         beta2: Adam beta2.
         on_nan: ``"raise"`` stops training at the first NaN/Inf loss with a :class:`DivergenceError`;
             ``"skip"`` logs it and skips that optimisation step.
+        seed: If set, seeds Python, NumPy and torch (Lightning's ``seed_everything``) before the networks are
+            built, so weight initialisation and everything after it repeat from run to run. ``None`` (default)
+            leaves the global random state alone: seed it yourself in Python. From the CLI use
+            ``--model.seed``: Anomalib's CLI accepts ``--seed_everything`` but never applies it.
         pre_processor: Anomalib pre-processor, ``True`` for the default (resize to ``input_size``, scale to
             ``[-1, 1]`` for the Tanh decoder).
         post_processor: Anomalib post-processor (normalisation and thresholds from validation).
@@ -117,6 +121,7 @@ class Pkdgan(AnomalibModule):
         beta1: float = 0.5,
         beta2: float = 0.999,
         on_nan: str = "raise",
+        seed: int | None = None,
         pre_processor: nn.Module | bool = True,
         post_processor: nn.Module | bool = True,
         evaluator: Evaluator | bool = True,
@@ -135,6 +140,10 @@ class Pkdgan(AnomalibModule):
             msg = f"PKDGAN on_nan must be 'raise' or 'skip', got {on_nan!r}."
             raise ValueError(msg)
         input_size = (int(input_size[0]), int(input_size[1]))
+        if seed is not None:
+            # Workaround: Anomalib's CLI (2.4 to 2.7, ``AnomalibCLI._add_default_arguments_to_parser``) declares
+            # ``--seed_everything`` but never calls ``seed_everything``, so a CLI run could not be repeated.
+            seed_everything(seed, workers=True)
         if pre_processor is True:
             pre_processor = self.configure_pre_processor(input_size)
         super().__init__(
