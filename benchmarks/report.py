@@ -13,6 +13,7 @@ comes from these files.
 
 import csv
 import json
+import math
 from collections import defaultdict
 from functools import cache
 from pathlib import Path
@@ -328,18 +329,27 @@ def costs(details: list[dict]) -> dict:
 
 
 def wide_students() -> dict[tuple[str, str], list[dict]]:
-    """Capacity-sweep students (other than the config's) run on every class of a data set at one seed."""
+    """Capacity-sweep students (other than the config's), pooled over the seeds that ran every class of a data set."""
     path = RESULTS / "capacity_sweep.csv"
     if not path.exists():
         return {}
     with path.open() as handle:
         sweep = list(csv.DictReader(handle))
-    groups: dict = defaultdict(list)
+    by_seed: dict = defaultdict(list)
     for r in sweep:
         size = (int(r["student_features"]), int(r["student_latent"]))
         if size != default_student(r["dataset"]):
-            groups[(r["dataset"], f"pkdgan {size[0]}/{size[1]} (seed {r['seed']})")].append(r)
-    return {key: rows for key, rows in groups.items() if len({r["normal_class"] for r in rows}) == 10}
+            by_seed[(r["dataset"], size, int(r["seed"]))].append(r)
+    pooled: dict = defaultdict(dict)
+    for (dataset, size, seed), rows in by_seed.items():
+        if len({r["normal_class"] for r in rows}) == 10:
+            pooled[(dataset, size)][seed] = rows
+    groups = {}
+    for (dataset, size), seeds in pooled.items():
+        label = "seed" if len(seeds) == 1 else "seeds"
+        name = f"pkdgan {size[0]}/{size[1]} ({label} {', '.join(str(seed) for seed in sorted(seeds))})"
+        groups[(dataset, name)] = [r for seed in sorted(seeds) for r in seeds[seed]]
+    return groups
 
 
 def cost_table(summary_costs: dict) -> str:
@@ -377,14 +387,21 @@ def plot_cost(summary_costs: dict) -> bool:
     datasets = sorted({dataset for dataset, _ in summary_costs})
     fig, axes = plt.subplots(1, len(datasets), figsize=(6 * len(datasets), 4), squeeze=False)
     for ax, dataset in zip(axes[0], datasets, strict=True):
-        for (d, variant), entry in summary_costs.items():
-            if d != dataset:
-                continue
+        points = sorted(
+            ((variant, entry) for (d, variant), entry in summary_costs.items() if d == dataset),
+            key=lambda point: -point[1]["auroc"],
+        )
+        gap = 0.045 * ((points[0][1]["auroc"] - points[-1][1]["auroc"]) or 1.0)
+        labels: list[tuple[float, float]] = []  # (FLOPs, label height) of the labels placed so far, highest first
+        for variant, entry in points:
             colour = f"C{VARIANTS.index(variant)}" if variant in VARIANTS else "black"
             ax.scatter(entry["flops"], entry["auroc"], s=40, color=colour)
-            ax.annotate(
-                variant, (entry["flops"], entry["auroc"]), fontsize=7, xytext=(4, 3), textcoords="offset points"
-            )
+            height = entry["auroc"]
+            for flops, placed in labels:  # models of (nearly) the same cost: stack their labels, never overlap
+                if abs(math.log10(flops / entry["flops"])) < 0.3 and height > placed - gap:
+                    height = placed - gap
+            labels.append((entry["flops"], height))
+            ax.annotate(variant, (entry["flops"], entry["auroc"]), xytext=(entry["flops"] * 1.15, height), fontsize=7)
         ax.set_xscale("log")
         ax.set_xlabel("inference FLOPs per image (log)")
         ax.set_ylabel("mean image AUROC (%)")
