@@ -521,7 +521,7 @@ def main() -> None:
             "### Student size (`benchmarks/capacity_sweep.py`)\n",
             "P-KDGAN (frozen then joint, E = 3) with other student widths, on the benchmark's splits and cached "
             "teachers: seed 0 on two classes per data set where the default student is furthest from the kNN, "
-            "seed 1 on the classes listed. Mean AUROC % over those classes; `validation (best score)` is the "
+            "other seeds on the classes listed. Mean AUROC % over those classes; `validation (best score)` is the "
             "validation AUROC of the score `auto` keeps, which is what a width would be chosen by.\n",
             capacity,
         ]

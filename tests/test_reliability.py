@@ -37,18 +37,21 @@ def test_nan_loss_can_skip_the_step_instead(digits, tmp_path, make_model):
     assert engine.trainer.current_epoch == 3
 
 
+def _fit_and_score(model, datamodule, root):
+    """Train ``model`` for its 3 phases and return its scores of the test set."""
+    engine = Engine(max_epochs=3, accelerator="cpu", logger=False, default_root_dir=root)
+    engine.fit(model, datamodule=datamodule)
+    batches = engine.predict(model, dataloaders=datamodule.test_dataloader())
+    return torch.cat([batch.pred_score for batch in batches])
+
+
 @pytest.mark.slow
 def test_same_seed_same_scores(digits, tmp_path, make_model):
     def run(folder):
         seed_everything(7, workers=True)
-        model = make_model()
-        engine = Engine(max_epochs=3, accelerator="cpu", logger=False, default_root_dir=tmp_path / folder)
-        engine.fit(model, datamodule=digits)
-        batches = engine.predict(model, dataloaders=digits.test_dataloader())
-        return torch.cat([batch.pred_score for batch in batches])
+        return _fit_and_score(make_model(), digits, tmp_path / folder)
 
-    first, second = run("a"), run("b")
-    torch.testing.assert_close(first, second, rtol=0, atol=0)
+    torch.testing.assert_close(run("a"), run("b"), rtol=0, atol=0)
 
 
 @pytest.mark.slow
@@ -56,14 +59,9 @@ def test_model_seed_repeats_a_run_whatever_the_global_random_state(digits, tmp_p
     # What ``anomalib train --model.seed N`` relies on: Anomalib's CLI never applies ``--seed_everything``.
     def run(folder, global_seed):
         torch.manual_seed(global_seed)
-        model = make_model(seed=7)
-        engine = Engine(max_epochs=3, accelerator="cpu", logger=False, default_root_dir=tmp_path / folder)
-        engine.fit(model, datamodule=digits)
-        batches = engine.predict(model, dataloaders=digits.test_dataloader())
-        return torch.cat([batch.pred_score for batch in batches])
+        return _fit_and_score(make_model(seed=7), digits, tmp_path / folder)
 
-    first, second = run("a", global_seed=1), run("b", global_seed=2)
-    torch.testing.assert_close(first, second, rtol=0, atol=0)
+    torch.testing.assert_close(run("a", global_seed=1), run("b", global_seed=2), rtol=0, atol=0)
 
 
 def _folder(tmp_path, normal_images, corrupt=False):
