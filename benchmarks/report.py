@@ -192,6 +192,16 @@ def sweep_table() -> str:
 
 
 @cache
+def capacity_rows() -> tuple[dict, ...]:
+    """The rows of ``capacity_sweep.csv`` (none if the sweep never ran), read once."""
+    path = RESULTS / "capacity_sweep.csv"
+    if not path.exists():
+        return ()
+    with path.open() as handle:
+        return tuple(csv.DictReader(handle))
+
+
+@cache
 def default_student(dataset: str) -> tuple[int, int] | None:
     """``(features, latent)`` of the student in a data set's config (``None`` for data sets without one)."""
     if dataset not in CONFIG_OF:
@@ -203,11 +213,9 @@ def default_student(dataset: str) -> tuple[int, int] | None:
 def capacity_table(rows: list[dict]) -> str:
     """Student sizes tried (``capacity_sweep.py``), per data set, seed and size, beside the default student and
     the kNN of the same cells (mean test AUROC %)."""
-    path = RESULTS / "capacity_sweep.csv"
-    if not path.exists():
+    sweep = capacity_rows()
+    if not sweep:
         return ""
-    with path.open() as handle:
-        sweep = list(csv.DictReader(handle))
     bench = {(r["dataset"], r["normal_class"], r["variant"], r["seed"]): float(r["auroc"]) for r in rows}
     default_rows = {
         (r["dataset"], r["normal_class"], r["seed"], r["train_images"]): float(r["test_auroc_latent"])
@@ -328,15 +336,11 @@ def costs(details: list[dict]) -> dict:
     return {key: {name: mean(values) for name, values in entry.items()} for key, entry in acc.items()}
 
 
+@cache
 def wide_students() -> dict[tuple[str, str], list[dict]]:
     """Capacity-sweep students (other than the config's), pooled over the seeds that ran every class of a data set."""
-    path = RESULTS / "capacity_sweep.csv"
-    if not path.exists():
-        return {}
-    with path.open() as handle:
-        sweep = list(csv.DictReader(handle))
     by_seed: dict = defaultdict(list)
-    for r in sweep:
+    for r in capacity_rows():
         size = (int(r["student_features"]), int(r["student_latent"]))
         if size != default_student(r["dataset"]):
             by_seed[(r["dataset"], size, int(r["seed"]))].append(r)
@@ -352,7 +356,7 @@ def wide_students() -> dict[tuple[str, str], list[dict]]:
     return groups
 
 
-def cost_table(summary_costs: dict) -> str:
+def cost_table(summary_costs: dict, details: list[dict]) -> str:
     if not summary_costs:
         return ""
     out = [
@@ -361,7 +365,7 @@ def cost_table(summary_costs: dict) -> str:
         "|---|---|---|---|---|---|---|",
     ]
     counts: dict = defaultdict(int)
-    for record in load_details():
+    for record in details:
         counts[(record["dataset"], record["variant"])] += 1
     for key, group in wide_students().items():
         counts[key] = len(group)
@@ -489,13 +493,17 @@ def main() -> None:
     parts += ["### One-class AUROC (`benchmarks/one_class_benchmark.py`)\n", summary(rows), oneclass or "No results.\n"]
     if has_plot:
         parts.append("![per-class AUROC](benchmarks/results/oneclass.png)\n")
-    histograms = plot_histograms(load_details())
+    details = load_details()
+    histograms = plot_histograms(details)
     if histograms:
         parts.append(f"Score histograms of the GAN variants, {histograms}:\n")
         parts.append("![score histograms](benchmarks/results/oneclass_hist.png)\n")
-    summary_costs = costs(load_details())
+    summary_costs = costs(details)
     if summary_costs:
-        parts += ["### Accuracy against cost, every model (`benchmarks/report.py`)\n", cost_table(summary_costs)]
+        parts += [
+            "### Accuracy against cost, every model (`benchmarks/report.py`)\n",
+            cost_table(summary_costs, details),
+        ]
         if plot_cost(summary_costs):
             parts.append("![AUROC against FLOPs](benchmarks/results/oneclass_cost.png)\n")
     scores = score_table()
