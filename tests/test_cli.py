@@ -3,6 +3,7 @@
 
 """The installed package as users meet it: the start-up hook and Anomalib's CLI, in fresh subprocesses."""
 
+import json
 import os
 import re
 import subprocess
@@ -37,6 +38,66 @@ def test_importing_anomalib_models_registers_the_plugin():
     )
     result = run(sys.executable, "-c", code)
     assert result.stdout.split() == ["True", "True"], result.stderr
+
+
+# Makes the plugin fail to import as it would after an incompatible Anomalib upgrade, imports anomalib.models
+# (or, with ``already_imported``, calls install() after it), then prints what happened as JSON.
+BROKEN_PLUGIN = """
+import importlib.util, json, os, sys, warnings
+
+
+class Broken:
+    def create_module(self, spec):
+        return None
+
+    def exec_module(self, module):
+        raise AttributeError("simulated: module 'ganomaly.torch_model' has no attribute 'Encoder'")
+
+
+class BreakPlugin:
+    def find_spec(self, fullname, path, target=None):
+        if fullname == "anomalib_pkdgan.models.pkdgan":
+            return importlib.util.spec_from_loader(fullname, Broken())
+        return None
+
+
+sys.meta_path.insert(0, BreakPlugin())
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    import anomalib.models
+    import anomalib_pkdgan._autoload as hook
+
+    os.environ.pop("ANOMALIB_PKDGAN_NO_AUTOLOAD", None)  # kept the hook off at start-up if already_imported
+    hook.install()  # with anomalib.models imported: the plugin's first import attempt, or a repeat
+    hook.install()  # a repeat must not warn again
+subclasses, todo = set(), [anomalib.models.AnomalibModule]
+while todo:
+    cls = todo.pop(); subclasses.add(cls.__name__); todo.extend(cls.__subclasses__())
+print(json.dumps({
+    "warnings": [str(w.message) for w in caught if "anomalib-pkdgan" in str(w.message)],
+    "ganomaly": type(anomalib.models.get_model("ganomaly")).__name__,
+    "pkdgan": "Pkdgan" in subclasses,
+}))
+"""
+
+
+@pytest.mark.parametrize("already_imported", [False, True], ids=["hook-at-import", "install-after-import"])
+def test_a_broken_plugin_warns_once_and_leaves_anomalib_working(already_imported):
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONWARNINGS"}
+    if already_imported:  # no hook at start-up: anomalib.models is imported before install() runs
+        env["ANOMALIB_PKDGAN_NO_AUTOLOAD"] = "1"
+    result = subprocess.run(
+        [sys.executable, "-c", BROKEN_PLUGIN], capture_output=True, text=True, env=env, timeout=600, check=False
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    outcome = json.loads(result.stdout.splitlines()[-1])
+    assert outcome["ganomaly"] == "Ganomaly"
+    assert not outcome["pkdgan"]
+    (message,) = outcome["warnings"]
+    assert "AttributeError: simulated: module 'ganomaly.torch_model' has no attribute 'Encoder'" in message
+    assert "upgrade anomalib-pkdgan" in message
+    assert "pip uninstall anomalib-pkdgan" in message
+    assert "ANOMALIB_PKDGAN_NO_AUTOLOAD=1" in message
 
 
 @pytest.mark.parametrize(

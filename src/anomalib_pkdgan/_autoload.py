@@ -11,6 +11,9 @@ When some code later imports ``anomalib.models``, the finder lets the normal imp
 :mod:`anomalib_pkdgan.models.pkdgan` so that ``Pkdgan`` and ``PKDGAN`` exist as subclasses before the
 CLI parses its arguments.
 
+If the plugin cannot be imported (say, a newer Anomalib changed the GANomaly blocks it builds on), the hook
+warns once and lets Anomalib load without it, so one broken plugin never breaks every Anomalib model.
+
 Set ``ANOMALIB_PKDGAN_NO_AUTOLOAD=1`` to switch the hook off.
 """
 
@@ -19,6 +22,7 @@ Set ``ANOMALIB_PKDGAN_NO_AUTOLOAD=1`` to switch the hook off.
 import importlib
 import os
 import sys
+import warnings
 
 TYPE_CHECKING = False  # not ``typing.TYPE_CHECKING``: importing typing alone costs ~12 ms at start-up
 if TYPE_CHECKING:
@@ -29,6 +33,26 @@ if TYPE_CHECKING:
 
 TRIGGER = "anomalib.models"
 PLUGIN = "anomalib_pkdgan.models.pkdgan"
+_failed = False  # set once the plugin failed to import and the warning was given: never warn twice
+
+
+def _import_plugin() -> None:
+    """Import the plugin; if that raises, warn once instead of breaking the import of ``anomalib.models``."""
+    global _failed
+    if _failed:
+        return
+    try:
+        importlib.import_module(PLUGIN)
+    except Exception as error:  # whatever breaks the plugin must leave Anomalib usable
+        _failed = True
+        warnings.warn(
+            f"anomalib-pkdgan could not load its model, so `--model PKDGAN` is not available "
+            f"({type(error).__name__}: {error}). Anomalib and its own models work as usual. To fix it, upgrade "
+            "anomalib-pkdgan to a release that supports this Anomalib, or uninstall it (pip uninstall "
+            "anomalib-pkdgan), or set ANOMALIB_PKDGAN_NO_AUTOLOAD=1 to switch this start-up hook off.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
 
 
 class _ExecThenImportPlugin:
@@ -42,7 +66,7 @@ class _ExecThenImportPlugin:
 
     def exec_module(self, module: "ModuleType") -> None:
         self._loader.exec_module(module)
-        importlib.import_module(PLUGIN)
+        _import_plugin()
 
     def __getattr__(self, name: str) -> object:
         # Loaders such as SourceFileLoader expose extra methods (get_code, get_resource_reader, ...).
@@ -76,7 +100,7 @@ def install() -> None:
     if os.environ.get("ANOMALIB_PKDGAN_NO_AUTOLOAD"):
         return
     if TRIGGER in sys.modules:
-        importlib.import_module(PLUGIN)
+        _import_plugin()
         return
     if not any(isinstance(finder, AnomalibModelsFinder) for finder in sys.meta_path):
         sys.meta_path.insert(0, AnomalibModelsFinder())
