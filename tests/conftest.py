@@ -24,7 +24,14 @@ TINY = {
 
 def tiny_model(**kwargs: object) -> Pkdgan:
     """A P-KDGAN small enough to train in seconds; keyword arguments override."""
-    args = {**TINY, "teacher_epochs": 1, "frozen_epochs": 1, "joint_epochs": 1, "visualizer": False}
+    args = {
+        **TINY,
+        "teacher_epochs": 1,
+        "frozen_epochs": 1,
+        "joint_epochs": 1,
+        "min_schedule_steps": 0,  # epochs alone: tests count phases in epochs of the tiny data
+        "visualizer": False,
+    }
     args.update(kwargs)
     return Pkdgan(**args)
 

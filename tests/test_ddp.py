@@ -44,7 +44,7 @@ SCRIPT = textwrap.dedent(
         )
         model = Pkdgan(
             teacher_features=8, teacher_latent=16, student_features=2, student_latent=4,
-            teacher_epochs=1, frozen_epochs=1, joint_epochs=1, visualizer=False,
+            teacher_epochs=1, frozen_epochs=1, joint_epochs=1, min_schedule_steps=0, visualizer=False,
         )
         engine = Engine(
             max_epochs=3, accelerator="cpu", devices=2, strategy="ddp_find_unused_parameters_true",

@@ -97,11 +97,31 @@ def test_openvino_graph_holds_the_student_only_and_takes_any_batch_size(trained)
     np.testing.assert_allclose(scores.reshape(-1), _reference(model, paths[:5]).pred_score.numpy(), atol=1e-4)
 
 
-def test_onnx_export(trained):
-    engine, model, _, tmp = trained
+def test_onnx_export_scores_as_pytorch(trained):
+    engine, model, paths, tmp = trained
     path = engine.export(model, export_type=ExportType.ONNX, export_root=tmp / "onnx")
-    assert path.is_file()
-    assert path.suffix == ".onnx"
+    assert path == tmp / "onnx" / "weights" / "onnx" / "model.onnx"
+    compiled = ov.Core().compile_model(ov.Core().read_model(path), "CPU", OPENVINO_FP32_CONFIG)  # reads ONNX too
+    images = torch.stack([read_image(p, as_tensor=True) for p in paths[:6]])
+    outputs = compiled(images.numpy())
+    reference = _reference(model, paths[:6])
+    np.testing.assert_allclose(outputs[compiled.output("pred_score")].reshape(-1), reference.pred_score, atol=1e-4)
+    np.testing.assert_allclose(outputs[compiled.output("anomaly_map")], reference.anomaly_map, atol=1e-4)
+
+
+def test_torch_export_holds_the_student_generator_only(trained, monkeypatch):
+    monkeypatch.setenv("TRUST_REMOTE_CODE", "1")
+    engine, model, paths, tmp = trained
+    path = engine.export(model, export_type=ExportType.TORCH, export_root=tmp / "pt_student")
+    exported = torch.load(path, map_location="cpu", weights_only=False)["model"]
+    parameters = sum(p.numel() for p in exported.parameters())
+    student_generator = sum(p.numel() for p in model.model.student.generator.parameters())
+    assert parameters == student_generator, (parameters, student_generator)
+    assert parameters * 10 < sum(p.numel() for p in model.parameters())
+    reference = _reference(model, paths[:6])
+    images = torch.stack([read_image(p, as_tensor=True) for p in paths[:6]])
+    with torch.no_grad():
+        torch.testing.assert_close(exported(images).pred_score, reference.pred_score, rtol=0, atol=1e-6)
 
 
 def test_exporting_an_untrained_model_is_refused_and_leaves_nothing(tmp_path, make_model):

@@ -10,17 +10,49 @@ from lightning.pytorch import Callback
 
 from anomalib_pkdgan import Phase, ProgressiveDistillation
 from anomalib_pkdgan._compat import CHECKPOINTS_LOAD_WEIGHTS_ONLY
+from anomalib_pkdgan.models.pkdgan.schedule import plan_phases
 
 
-def test_phase_boundaries():
-    schedule = ProgressiveDistillation(teacher_epochs=2, frozen_epochs=3, joint_epochs=2)
-    phases = [schedule.phase_at(epoch) for epoch in range(9)]
-    assert phases == [Phase.TEACHER] * 2 + [Phase.FROZEN] * 3 + [Phase.JOINT] * 4
-    assert schedule.total_epochs == 7
-    no_joint = ProgressiveDistillation(teacher_epochs=1, frozen_epochs=1, joint_epochs=0)
-    assert no_joint.phase_at(5) == Phase.FROZEN
-    teacher_only = ProgressiveDistillation(teacher_epochs=2, frozen_epochs=0, joint_epochs=0)
-    assert [teacher_only.phase_at(epoch) for epoch in range(3)] == [Phase.TEACHER] * 3
+def test_plan_counts_epochs_in_batches_and_keeps_proportions():
+    plan = plan_phases((2, 3, 2), batches_per_epoch=5)
+    assert plan.batches == (10, 15, 10)
+    assert [plan.phase_at(step) for step in (0, 9, 10, 24, 25, 34, 99)] == [
+        Phase.TEACHER, Phase.TEACHER, Phase.FROZEN, Phase.FROZEN, Phase.JOINT, Phase.JOINT, Phase.JOINT,
+    ]  # fmt: skip
+    assert plan_phases((2, 0, 0), batches_per_epoch=5).phase_at(50) == Phase.TEACHER
+    assert plan_phases((1, 1, 0), batches_per_epoch=5).phase_at(50) == Phase.FROZEN
+    assert plan_phases((0, 1, 1), batches_per_epoch=5).phase_at(0) == Phase.FROZEN
+
+
+def test_small_data_gets_at_least_min_steps_in_the_epochs_proportions():
+    plan = plan_phases((15, 15, 5), batches_per_epoch=4, min_steps=2000)
+    assert plan.total == 2000
+    teacher, frozen, joint = plan.batches
+    assert teacher == frozen
+    assert joint == pytest.approx(teacher / 3, abs=1)
+    assert plan_phases((15, 15, 5), batches_per_epoch=100, min_steps=2000).batches == (1500, 1500, 500)  # epochs win
+
+
+@pytest.mark.parametrize(
+    ("limits", "check"),
+    [
+        ({"max_batches": 7}, lambda plan: plan.total <= 7),
+        ({"max_optimizer_steps": 20}, lambda plan: plan.optimizer_steps <= 20),
+        ({"max_batches": 3}, lambda plan: plan.batches == (1, 1, 1)),
+    ],
+)
+def test_a_short_trainer_limit_shrinks_every_phase_to_at_least_one_batch(limits, check):
+    plan = plan_phases((15, 15, 5), batches_per_epoch=4, **limits)
+    assert check(plan)
+    assert all(n >= 1 for n in plan.batches)
+    assert plan.batches[0] >= plan.batches[2]
+
+
+def test_a_limit_shorter_than_one_batch_per_phase_is_refused():
+    with pytest.raises(ValueError, match="cannot fit the trainer's limit"):
+        plan_phases((15, 15, 5), batches_per_epoch=4, max_batches=2)
+    with pytest.raises(ValueError, match="training set empty"):
+        plan_phases((15, 15, 5), batches_per_epoch=0)
 
 
 @pytest.mark.parametrize(
@@ -28,12 +60,26 @@ def test_phase_boundaries():
     [
         ({"teacher_epochs": -1}, "teacher_epochs must be a non-negative integer"),
         ({"frozen_epochs": 1.5}, "frozen_epochs must be a non-negative integer"),
+        ({"min_steps": -5}, "min_steps must be a non-negative integer"),
         ({"teacher_epochs": 0, "frozen_epochs": 0, "joint_epochs": 0}, "nothing would be trained"),
     ],
 )
 def test_bad_schedules_are_refused(kwargs, message):
     with pytest.raises(ValueError, match=message):
         ProgressiveDistillation(**kwargs)
+
+
+class BatchPhases(Callback):
+    """Records the phase every training batch ran in."""
+
+    def __init__(self):
+        self.phases = []
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
+        self.phases.append(pl_module.phase)
+
+    def on_validation_epoch_end(self, trainer, pl_module):
+        self.phases.append("validation")
 
 
 class Recorder(Callback):
@@ -94,12 +140,29 @@ def test_teacher_is_frozen_in_phase_1_and_trained_in_phases_0_and_2(digits, tmp_
 
 
 @pytest.mark.slow
-def test_phase_survives_a_checkpoint_and_resume_continues_in_the_right_phase(digits, tmp_path, make_model):
-    model = make_model(teacher_epochs=1, frozen_epochs=1, joint_epochs=1)
-    engine = Engine(max_epochs=2, accelerator="cpu", logger=False, default_root_dir=tmp_path)
-    with pytest.raises(ValueError, match=r"phases need 3 epochs .* max_epochs is 2"):
+def test_max_epochs_1_still_trains_every_phase_and_warns(digits, tmp_path, make_model):
+    recorder = BatchPhases()
+    model = make_model(teacher_epochs=2, frozen_epochs=2, joint_epochs=1)  # 15 batches; one epoch holds 3
+    engine = Engine(max_epochs=1, accelerator="cpu", logger=False, default_root_dir=tmp_path, callbacks=[recorder])
+    with pytest.warns(UserWarning, match=r"teacher 6 \+ frozen 6 \+ joint 3 batches.*to teacher 1 \+ frozen 1"):
         engine.fit(model, datamodule=digits)
+    assert recorder.phases == [Phase.TEACHER, Phase.FROZEN, Phase.JOINT, "validation"]  # all inside one epoch
+    assert int(model.student_steps) == 2
 
+
+@pytest.mark.slow
+def test_min_schedule_steps_lengthens_a_short_schedule_and_the_schedule_ends_the_run(digits, tmp_path, make_model):
+    recorder = BatchPhases()
+    model = make_model(teacher_epochs=1, frozen_epochs=1, joint_epochs=1, min_schedule_steps=12)
+    engine = Engine(accelerator="cpu", logger=False, default_root_dir=tmp_path, callbacks=[recorder])  # no max_epochs
+    engine.fit(model, datamodule=digits)
+    # 3 batches per epoch, stretched to 12: validated once, after the last batch, not after every short epoch.
+    assert recorder.phases == [Phase.TEACHER] * 4 + [Phase.FROZEN] * 4 + [Phase.JOINT] * 4 + ["validation"]
+    assert engine.trainer.current_epoch == 4  # the schedule, not Lightning's default of 1000 epochs, ended the run
+
+
+@pytest.mark.slow
+def test_phase_survives_a_checkpoint_and_resume_continues_in_the_right_phase(digits, tmp_path, make_model):
     # Stop after the frozen phase by running a 2-epoch schedule, then resume the 3-epoch one from it.
     model = make_model(teacher_epochs=1, frozen_epochs=1, joint_epochs=0)
     engine = Engine(max_epochs=3, accelerator="cpu", logger=False, default_root_dir=tmp_path)
@@ -119,6 +182,16 @@ def test_phase_survives_a_checkpoint_and_resume_continues_in_the_right_phase(dig
     engine.fit(resumed, datamodule=digits, ckpt_path=checkpoint)
     assert [e["phase"] for e in recorder.epochs] == [Phase.JOINT]
     assert recorder.epochs[0]["teacher_changed"]
+
+    # The same checkpoint with a longer frozen phase would silently land in another phase: refused.
+    changed = make_model(teacher_epochs=2, frozen_epochs=1, joint_epochs=1)
+    engine = Engine(max_epochs=5, accelerator="cpu", logger=False, default_root_dir=tmp_path)
+    with pytest.raises(
+        ValueError,
+        match=r"cannot resume.*6 training batches in phase FROZEN.*puts that batch in "
+        r"phase TEACHER",
+    ):
+        engine.fit(changed, datamodule=digits, ckpt_path=checkpoint)
 
 
 @pytest.mark.slow

@@ -8,6 +8,7 @@ import torch
 from anomalib.engine import Engine
 
 from anomalib_pkdgan import Phase
+from anomalib_pkdgan._compat import CHECKPOINTS_LOAD_WEIGHTS_ONLY
 
 
 def test_teacher_state_dict_is_loaded_and_phase_0_is_skipped(tmp_path, make_model, digits):
@@ -71,3 +72,25 @@ def test_teacher_weight_of_another_size(tmp_path, make_model):
     torch.save(state, path)
     with pytest.raises(ValueError, match=r"is \(1, 2, 3\) in the file but"):
         make_model(teacher_checkpoint=path)
+
+
+@pytest.mark.slow
+def test_restoring_a_checkpoint_reads_no_teacher_file_and_does_not_reseed(tmp_path, make_model, digits):
+    teacher_file = tmp_path / "teacher.pt"
+    torch.save(make_model().model.teacher.state_dict(), teacher_file)
+    model = make_model(teacher_checkpoint=teacher_file, seed=3, teacher_epochs=0, frozen_epochs=1, joint_epochs=0)
+    engine = Engine(max_epochs=1, accelerator="cpu", logger=False, default_root_dir=tmp_path / "run")
+    engine.fit(model, datamodule=digits)
+    checkpoint = engine.trainer.checkpoint_callback.best_model_path
+    teacher_file.unlink()  # moved or deleted since training
+
+    torch.manual_seed(123)
+    make_model(teacher_epochs=0, frozen_epochs=1, joint_epochs=0)  # draws its initial weights from seed 123
+    unseeded = torch.get_rng_state()
+    torch.manual_seed(123)
+    restored = type(model).load_from_checkpoint(checkpoint, weights_only=CHECKPOINTS_LOAD_WEIGHTS_ONLY)
+    assert torch.equal(torch.get_rng_state(), unseeded)  # ``seed=3`` was not applied again
+    assert restored.teacher_pretrained
+    assert "teacher_checkpoint" not in restored.hparams
+    for name, value in model.model.teacher.state_dict().items():
+        assert torch.equal(restored.model.teacher.state_dict()[name], value), name

@@ -8,8 +8,11 @@ Example:
     >>> model = Pkdgan(input_size=(32, 32), num_input_channels=1)
 """
 
-from .callback import Phase, ProgressiveDistillation
-from .lightning_model import PKDGAN, DivergenceError, Pkdgan
+from .callback import ProgressiveDistillation
+from .divergence import DivergenceError
+from .lightning_model import PKDGAN, Pkdgan
+from .schedule import Phase, PhasePlan
+from .score_callback import ScoreSelection
 from .torch_model import GanNetwork, PkdganModel, ScoreType
 
 __all__ = [
@@ -17,8 +20,10 @@ __all__ = [
     "DivergenceError",
     "GanNetwork",
     "Phase",
+    "PhasePlan",
     "Pkdgan",
     "PkdganModel",
     "ProgressiveDistillation",
+    "ScoreSelection",
     "ScoreType",
 ]

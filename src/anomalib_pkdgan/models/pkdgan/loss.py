@@ -16,16 +16,40 @@ Example:
     >>> _, fake_features = net.discriminate(out.reconstruction)
     >>> sorted(GeneratorLoss()(out, real_features, fake_features))
     ['adversarial', 'contextual', 'encoder']
+    >>> sorted(GeneratorLoss().of(net, out)) == sorted(GeneratorLoss()(out, real_features, fake_features))
+    True
 """
 
 import torch
 import torch.nn.functional as F  # noqa: N812
 from anomalib.models.image.ganomaly.loss import DiscriminatorLoss
+from anomalib.models.image.ganomaly.torch_model import GanomalyModel
 from torch import nn
 
-from .torch_model import GanOutput
+from .torch_model import GanNetwork, GanOutput
 
-__all__ = ["DiscriminatorLoss", "DistillationLoss", "GeneratorLoss"]
+__all__ = [
+    "DISCRIMINATOR_REINIT_BELOW",
+    "DiscriminatorLoss",
+    "DistillationLoss",
+    "GeneratorLoss",
+    "reinitialise_if_won",
+]
+
+DISCRIMINATOR_REINIT_BELOW = 1e-5
+"""GANomaly re-initialises a discriminator whose loss falls below this (it has won outright)."""
+
+
+def reinitialise_if_won(discriminator: nn.Module, loss: torch.Tensor) -> bool:
+    """Re-initialise ``discriminator`` (DCGAN init, as GANomaly) if its ``loss`` is below the threshold.
+
+    Returns:
+        bool: Whether it was re-initialised.
+    """
+    if loss.item() >= DISCRIMINATOR_REINIT_BELOW:
+        return False
+    discriminator.apply(GanomalyModel.weights_init)
+    return True
 
 
 class GeneratorLoss(nn.Module):
@@ -69,6 +93,12 @@ class GeneratorLoss(nn.Module):
             "contextual": self.wcon * F.l1_loss(output.reconstruction, output.canvas),
             "encoder": self.wenc * F.mse_loss(output.latent_o, output.latent_i),
         }
+
+    def of(self, network: GanNetwork, output: GanOutput) -> dict[str, torch.Tensor]:
+        """Weighted terms for ``output`` of ``network``, whose discriminator gives the features."""
+        _, real_features = network.discriminate(output.canvas)
+        _, fake_features = network.discriminate(output.reconstruction)
+        return self(output, real_features, fake_features)
 
 
 class DistillationLoss(nn.Module):

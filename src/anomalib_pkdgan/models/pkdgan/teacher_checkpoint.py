@@ -25,7 +25,9 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from ..._compat import load_checkpoint_file
+# The module, not the function: importing ``anomalib_pkdgan._compat`` first imports ``anomalib.models``, whose
+# start-up hook imports this plugin, which would then find ``_compat`` still half-initialised.
+from ... import _compat
 
 LIGHTNING_PREFIX = "model.teacher."
 
@@ -49,7 +51,7 @@ def load_teacher_state(path: str | Path, teacher: nn.Module) -> dict[str, torch.
         msg = f"PKDGAN teacher checkpoint not found: {path}"
         raise FileNotFoundError(msg)
     try:
-        content = load_checkpoint_file(path)
+        content = _compat.load_checkpoint_file(path)
     except Exception as error:
         msg = f"PKDGAN teacher checkpoint {path} could not be read ({type(error).__name__}: {error})."
         raise ValueError(msg) from error

@@ -20,6 +20,7 @@ Example:
     (torch.Size([4]), torch.Size([4, 1, 28, 36]))
 """
 
+from copy import deepcopy
 from dataclasses import dataclass
 from enum import Enum
 
@@ -176,6 +177,60 @@ class GanNetwork(nn.Module):
         """Discriminator probability of ``real`` ``(B,)`` and its last feature map."""
         return self.discriminator(canvas)
 
+    def generator_only(self) -> "GanNetwork":
+        """Return a copy without the discriminator, which only training needs (its ``discriminate`` then fails).
+
+        Example:
+            >>> net = GanNetwork((32, 32), 1, n_features=4, latent_vec_size=8)
+            >>> hasattr(net.generator_only(), "discriminator"), hasattr(net, "discriminator")
+            (False, True)
+        """
+        copy = deepcopy(self)
+        del copy.discriminator
+        return copy
+
+
+def convert_channels(images: torch.Tensor, num_channels: int, luma: torch.Tensor) -> torch.Tensor:
+    """Convert a batch to ``num_channels`` channels.
+
+    Anomalib batches are RGB. A grey model takes their luminance (``luma``: ITU-R 601 weights shaped
+    ``(1, 3, 1, 1)``, as torchvision's ``Grayscale``); a colour model repeats a grey image to three channels.
+    Other channel counts are refused with a ``ValueError`` naming them.
+
+    Example:
+        >>> luma = torch.tensor(LUMA).view(1, 3, 1, 1)
+        >>> convert_channels(torch.ones(2, 3, 8, 8), 1, luma).shape
+        torch.Size([2, 1, 8, 8])
+    """
+    channels = images.shape[1] if images.ndim == 4 else None
+    if channels == num_channels:
+        return images
+    if channels == 3 and num_channels == 1:
+        return (images * luma).sum(dim=1, keepdim=True)
+    if channels == 1 and num_channels == 3:
+        return images.expand(-1, 3, -1, -1)
+    msg = (
+        f"PKDGAN was built for {num_channels}-channel images and converts 1- or 3-channel input, "
+        f"but got a batch of shape {tuple(images.shape)}."
+    )
+    raise ValueError(msg)
+
+
+def network_scores(gan: GanNetwork, images: torch.Tensor) -> tuple[dict[ScoreType, torch.Tensor], torch.Tensor]:
+    """Every per-image score of ``gan`` on ``images`` (with its channel count), and the anomaly map.
+
+    Returns:
+        ``({ScoreType: (B,) scores}, anomaly_map)``; the map is ``(B, 1, H, W)``, the squared reconstruction
+        error averaged over channels. Each image's scores depend on that image alone.
+    """
+    output = gan(images)
+    anomaly_map = (images - gan.crop(output.reconstruction)).pow(2).mean(dim=1, keepdim=True)
+    scores = {
+        ScoreType.LATENT: (output.latent_i - output.latent_o).pow(2).flatten(1).mean(dim=1),
+        ScoreType.RECONSTRUCTION: anomaly_map.flatten(1).mean(dim=1),
+    }
+    return scores, anomaly_map
+
 
 class PkdganModel(nn.Module):
     """Teacher GAN, compact student GAN and the latent projection that links them.
@@ -212,6 +267,9 @@ class PkdganModel(nn.Module):
         score_type: str = "latent",
     ) -> None:
         super().__init__()
+        if num_input_channels not in {1, 3}:
+            msg = f"PKDGAN supports 1- or 3-channel images, got num_input_channels={num_input_channels}."
+            raise ValueError(msg)
         self.score_type = ScoreType(score_type)
         self.teacher = GanNetwork(input_size, num_input_channels, teacher_features, teacher_latent, extra_layers)
         self.student = GanNetwork(input_size, num_input_channels, student_features, student_latent, extra_layers)
@@ -221,24 +279,8 @@ class PkdganModel(nn.Module):
         self.luma: torch.Tensor
 
     def to_model_channels(self, images: torch.Tensor) -> torch.Tensor:
-        """Convert a batch to the channel count the networks take.
-
-        Anomalib batches are RGB. A grey model takes their luminance (ITU-R 601 weights, as torchvision's
-        ``Grayscale``); a colour model repeats a grey image to three channels. Other channel counts are
-        refused with a ``ValueError`` naming them.
-        """
-        channels = images.shape[1] if images.ndim == 4 else None
-        if channels == self.num_input_channels:
-            return images
-        if channels == 3 and self.num_input_channels == 1:
-            return (images * self.luma).sum(dim=1, keepdim=True)
-        if channels == 1 and self.num_input_channels == 3:
-            return images.expand(-1, 3, -1, -1)
-        msg = (
-            f"PKDGAN was built for {self.num_input_channels}-channel images and converts 1- or 3-channel input, "
-            f"but got a batch of shape {tuple(images.shape)}."
-        )
-        raise ValueError(msg)
+        """Convert a batch to the channel count the networks take (see :func:`convert_channels`)."""
+        return convert_channels(images, self.num_input_channels, self.luma)
 
     def scores(
         self, images: torch.Tensor, network: str = "student"
@@ -250,8 +292,7 @@ class PkdganModel(nn.Module):
             network: ``"student"`` (what inference and export use) or ``"teacher"``.
 
         Returns:
-            ``({ScoreType: (B,) scores}, anomaly_map)``; the map is ``(B, 1, H, W)``, the squared
-            reconstruction error averaged over channels.
+            ``({ScoreType: (B,) scores}, anomaly_map)``, see :func:`network_scores`.
 
         Example:
             >>> model = PkdganModel((32, 32), teacher_features=8, teacher_latent=16).eval()
@@ -262,15 +303,7 @@ class PkdganModel(nn.Module):
         if network not in {"student", "teacher"}:
             msg = f"network must be 'student' or 'teacher', got {network!r}."
             raise ValueError(msg)
-        gan: GanNetwork = getattr(self, network)
-        images = self.to_model_channels(images)
-        output = gan(images)
-        anomaly_map = (images - gan.crop(output.reconstruction)).pow(2).mean(dim=1, keepdim=True)
-        scores = {
-            ScoreType.LATENT: (output.latent_i - output.latent_o).pow(2).flatten(1).mean(dim=1),
-            ScoreType.RECONSTRUCTION: anomaly_map.flatten(1).mean(dim=1),
-        }
-        return scores, anomaly_map
+        return network_scores(getattr(self, network), self.to_model_channels(images))
 
     def forward(self, images: torch.Tensor) -> InferenceBatch:
         """Score images with the student: one score per image, independent of the rest of the batch.
@@ -282,5 +315,34 @@ class PkdganModel(nn.Module):
             InferenceBatch: ``pred_score`` (``score_type``) of shape ``(B,)`` and ``anomaly_map`` of shape
             ``(B, 1, H, W)`` (squared reconstruction error, averaged over channels).
         """
-        scores, anomaly_map = self.scores(images)
+        scores, anomaly_map = network_scores(self.student, self.to_model_channels(images))
+        return InferenceBatch(pred_score=scores[self.score_type], anomaly_map=anomaly_map)
+
+
+class StudentScorer(nn.Module):
+    """The student's inference path alone: no teacher, no discriminators, no projection.
+
+    It scores exactly as :meth:`PkdganModel.forward` does, from a copy of the student generator taken when it is
+    built; the Torch export pickles it so the file holds the student's weights only.
+
+    Example:
+        >>> model = PkdganModel((32, 32), teacher_features=8, teacher_latent=16).eval()
+        >>> scorer = StudentScorer(model)
+        >>> images = torch.rand(2, 3, 32, 32) * 2 - 1
+        >>> torch.equal(scorer(images).pred_score, model(images).pred_score)
+        True
+    """
+
+    def __init__(self, model: PkdganModel) -> None:
+        super().__init__()
+        self.student = model.student.generator_only()
+        self.num_input_channels = model.num_input_channels
+        self.score_type = model.score_type
+        self.register_buffer("luma", model.luma.clone(), persistent=False)
+        self.luma: torch.Tensor
+        self.train(model.training)
+
+    def forward(self, images: torch.Tensor) -> InferenceBatch:
+        """Score pre-processed images, as :meth:`PkdganModel.forward`."""
+        scores, anomaly_map = network_scores(self.student, convert_channels(images, self.num_input_channels, self.luma))
         return InferenceBatch(pred_score=scores[self.score_type], anomaly_map=anomaly_map)
