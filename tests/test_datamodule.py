@@ -1,16 +1,20 @@
 # Copyright (C) 2026 anomalib-pkdgan developers
 # SPDX-License-Identifier: Apache-2.0
 
-"""The one-class datamodule: the protocol's splits, the torchvision loading path and its errors."""
+"""The one-class datamodule: the protocol's splits, the PNG cache, the torchvision loading path and its errors."""
 
+import os
 import struct
+import tempfile
+import threading
 
 import numpy as np
 import pytest
 import torch
 from anomalib.data import ImageBatch
+from PIL import Image
 
-from anomalib_pkdgan.data import OneClassVision, load_split
+from anomalib_pkdgan.data import OneClassVision, export_png, load_split, one_class
 
 
 def test_splits_follow_the_one_class_protocol(data_root):
@@ -85,3 +89,80 @@ def test_empty_training_set(data_root):
     dm = OneClassVision(root=data_root, dataset="digits", normal_class=0, max_train_images=0)
     with pytest.raises(ValueError, match="training set of digits class 0 is empty"):
         dm.setup()
+
+
+def _assert_complete_digits_cache(folder):
+    """``folder`` holds every digits image as a PNG, the same pixels, and nothing else: no temporary folders."""
+    assert sorted(path.name for path in folder.parent.iterdir()) == ["digits"]
+    assert (folder / "complete").is_file()
+    for split_name, train in (("train", True), ("test", False)):
+        split = load_split("digits", folder, train=train)
+        assert len(list((folder / split_name).rglob("*.png"))) == len(split.targets)
+        for index in (0, len(split.targets) - 1):
+            path = folder / split_name / str(int(split.targets[index])) / f"{index:05d}.png"
+            np.testing.assert_array_equal(np.asarray(Image.open(path)), split.images[index, 0].numpy())
+
+
+def test_concurrent_writers_keep_the_first_complete_cache(tmp_path, monkeypatch):
+    # The export must live beside its target: no system temp dir (often another file system, so no atomic rename).
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "no-system-temp-dir"))
+    started, first_done = threading.Barrier(2), threading.Event()
+    load = one_class.load_split
+
+    def load_when_both_started(name, root, train, download=False):
+        if train:  # both writers have found no cache, so both write one; the late one finishes second
+            started.wait(timeout=60)
+            if threading.current_thread().name == "late":
+                assert first_done.wait(timeout=120)
+        return load(name, root, train, download)
+
+    monkeypatch.setattr(one_class, "load_split", load_when_both_started)
+    results, errors = {}, []
+
+    def write(name):
+        try:
+            results[name] = export_png("digits", tmp_path)
+        except BaseException as error:  # reported by the main thread
+            errors.append(error)
+            started.abort()
+
+    writers = [threading.Thread(target=write, args=(name,), name=name) for name in ("early", "late")]
+    for writer in writers:
+        writer.start()
+    writers[0].join(timeout=120)
+    assert not errors, errors
+    folder = results["early"]
+    first = os.stat(folder).st_ino, os.stat(next(folder.rglob("*.png"))).st_ino
+    first_done.set()
+    writers[1].join(timeout=120)
+    assert not errors, errors
+    assert results["late"] == folder
+    # The late writer used the early one's cache: the same folder and files, not a replacement.
+    assert (os.stat(folder).st_ino, os.stat(next(folder.rglob("*.png"))).st_ino) == first
+    _assert_complete_digits_cache(folder)
+
+
+def test_a_foreign_folder_in_place_of_the_cache_is_refused_and_kept(tmp_path):
+    foreign = tmp_path / "one_class_png" / "digits" / "notes.txt"
+    foreign.parent.mkdir(parents=True)
+    foreign.write_text("mine")
+    with pytest.raises(FileExistsError, match=r"digits exists but holds no complete PNG export"):
+        export_png("digits", tmp_path)
+    assert foreign.read_text() == "mine"
+    assert sorted(path.name for path in foreign.parents[1].iterdir()) == ["digits"]
+
+
+@pytest.mark.parametrize("prepare", [True, False], ids=["prepare_data-then-setup", "setup-alone"])
+def test_prepare_data_writes_the_cache_and_setup_works_with_or_without_it(tmp_path, prepare):
+    dm = OneClassVision(root=tmp_path, dataset="digits", normal_class=4)
+    folder = tmp_path / "one_class_png" / "digits"
+    if prepare:
+        dm.prepare_data()
+        _assert_complete_digits_cache(folder)
+        written = os.stat(folder).st_ino
+    dm.setup()
+    _assert_complete_digits_cache(folder)
+    if prepare:
+        assert os.stat(folder).st_ino == written  # setup reused the cache
+    paths = [*dm.train_data.samples.image_path, *dm.val_data.samples.image_path, *dm.test_data.samples.image_path]
+    assert all(path.startswith(f"{folder}/") and os.path.isfile(path) for path in paths)

@@ -10,9 +10,10 @@ The protocol of OCGAN and P-KDGAN: class ``k`` is normal, every other class is a
   classes (anomalies), so thresholds and normalisation never see the test set;
 * **test**: the whole official test set, class ``k`` labelled normal and the rest anomalous.
 
-The images are written once as PNG files under ``root/one_class_png`` (see :func:`export_png`), so the
-datasets are ordinary file-based Anomalib datasets: batches are ``ImageBatch``es, and Anomalib's
-visualiser, inferencers and ``Folder`` datamodule can use the very same files.
+The images are written once as PNG files under ``root/one_class_png`` (see :func:`export_png`), by
+``prepare_data`` (one process per node under DDP) or else by ``setup``, so the datasets are ordinary
+file-based Anomalib datasets: batches are ``ImageBatch``es, and Anomalib's visualiser, inferencers and
+``Folder`` datamodule can use the very same files.
 
 Data sources: MNIST, Fashion-MNIST and CIFAR-10 through ``torchvision.datasets`` from ``root`` (with
 ``download=True`` torchvision fetches them; offline, ``bash ../shared/data/fetch_datasets.sh ROOT``
@@ -111,32 +112,43 @@ def load_split(name: str, root: str | Path, train: bool, download: bool = False)
 def export_png(name: str, root: str | Path, download: bool = False) -> Path:
     """Write every image of a data set once as PNG files, so Anomalib reads and visualises them as usual.
 
-    Layout: ``root/one_class_png/<name>/<train|test>/<class>/<index>.png``. The files are written into a
-    temporary folder that is renamed into place when complete, so an interrupted export leaves nothing
-    half-written behind, and a finished export is reused.
+    Layout: ``root/one_class_png/<name>/<train|test>/<class>/<index>.png`` plus a file ``complete``. A complete
+    export is reused as it is. Several writers at once (one per node of a run on a shared file system, or two
+    runs) are safe: each writes into its own temporary folder next to the target and renames it into place when
+    complete, an atomic step within one file system. The first to finish wins; the others discard their copies
+    and use it, and no complete export is ever deleted. An interrupted export leaves nothing at the target.
 
     Returns:
         Path: The data set's PNG folder.
+
+    Raises:
+        FileExistsError: The target folder exists but holds no complete export (it was not written here).
     """
     from PIL import Image as PILImage
 
     target = Path(root) / "one_class_png" / name
     if (target / "complete").is_file():
         return target
-    tmp = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=target.parent if target.parent.exists() else None))
+    splits = {split: load_split(name, root, train=split == "train", download=download) for split in ("train", "test")}
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{name}-", suffix=".partial", dir=target.parent))
     try:
-        for split_name, train in (("train", True), ("test", False)):
-            split = load_split(name, root, train=train, download=download)
+        for split_name, split in splits.items():
             for index, (image, target_class) in enumerate(zip(split.images, split.targets.tolist(), strict=True)):
                 folder = tmp / split_name / str(target_class)
                 folder.mkdir(parents=True, exist_ok=True)
                 array = image.permute(1, 2, 0).numpy()
                 PILImage.fromarray(array[..., 0] if array.shape[-1] == 1 else array).save(folder / f"{index:05d}.png")
         (tmp / "complete").write_text("ok\n")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if target.exists():  # an incomplete earlier export
-            shutil.rmtree(target)
-        tmp.rename(target)
+        try:
+            tmp.rename(target)  # fails if a non-empty folder is already there
+        except OSError as error:
+            if (target / "complete").is_file():  # another writer finished first: use its export
+                return target
+            if target.exists():
+                msg = f"{target} exists but holds no complete PNG export (no file 'complete'); remove it and retry."
+                raise FileExistsError(msg) from error
+            raise
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return target
@@ -216,7 +228,12 @@ class OneClassVision(AnomalibDataModule):
         self.max_test_images = max_test_images
         self.category = f"{dataset}_{self.normal_class}"
 
+    def prepare_data(self) -> None:
+        """Write the data set's PNG files (see :func:`export_png`); Lightning calls this once per node."""
+        export_png(self.dataset, self.root, self.download)
+
     def _setup(self, _stage: str | None = None) -> None:
+        folder = export_png(self.dataset, self.root, self.download)  # nothing to do after prepare_data
         train = load_split(self.dataset, self.root, train=True, download=self.download)
         test = load_split(self.dataset, self.root, train=False, download=self.download)
         classes = sorted(set(train.targets.tolist()))
@@ -240,8 +257,6 @@ class OneClassVision(AnomalibDataModule):
         test_index = torch.arange(len(test.targets))
         if self.max_test_images is not None and self.max_test_images < len(test_index):
             test_index = test_index[torch.randperm(len(test_index), generator=generator)[: self.max_test_images]]
-
-        folder = export_png(self.dataset, self.root, self.download)
 
         def table(indices: torch.Tensor, targets: torch.Tensor, split: str, subset: str) -> pd.DataFrame:
             indices = indices.sort().values
