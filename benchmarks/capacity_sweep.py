@@ -8,9 +8,11 @@ epochs, same split, seed and cached teacher) once per student size ``features:la
 training images, and writes one row per cell to ``capacity_sweep.csv``: the student's inference FLOPs and
 compression ratio, the **validation** AUROC of both scores (what a size would be chosen by), and the test
 AUROCs, recorded to report what a choice does (``test_auroc_auto`` is the test AUROC of the score with the
-higher validation AUROC, as ``score_type="auto"`` picks it). Finished cells are skipped, so an interrupted
-run loses nothing. The teachers come from ``one_class_benchmark.py`` runs with the same ``--epochs``/``--work``
-(it trains the teacher when one is missing).
+higher validation AUROC, as ``score_type="auto"`` picks it). A cell is a data set, class, seed, ``--epochs``,
+training-image cap and student size (``cells.CAPACITY``); finished cells are skipped, so an interrupted run loses
+nothing. The teachers come from the benchmark's cache under ``--work`` (keyed by data set, class, seed,
+``--max-train-images``, ``--batch-size``, ``--epochs`` and the teacher's size, whatever the students'
+``--train-images``); a missing one is trained as ``one_class_benchmark.py`` trains it.
 
     python benchmarks/capacity_sweep.py --dataset mnist --classes 2,4 --students 3:16,8:32,16:64 \
         --train-images 2000 --epochs 3 --batch-size 32
@@ -22,22 +24,10 @@ from lightning.pytorch import seed_everything
 
 from anomalib_pkdgan import Pkdgan, ScoreType
 from anomalib_pkdgan.models.pkdgan.score_selection import best_score_type, score_aurocs
+from cells import CAPACITY
 from flops import count
-from one_class_benchmark import append_row, done_cells, gan_scores, model_sizes, one_class_split, parse_list, train
+from one_class_benchmark import epoch_counted_pkdgan, gan_scores, model_sizes, one_class_split, parse_list, train
 from sweep_common import ensure_teacher, pairs, prepare, sweep_parser
-
-COLUMNS = (
-    "dataset", "normal_class", "seed", "epochs", "train_images", "student_features", "student_latent",
-    "student_flops", "flops_ratio", "val_auroc_latent", "val_auroc_reconstruction", "test_auroc_latent",
-    "test_auroc_reconstruction", "test_auroc_auto", "train_seconds",
-)  # fmt: skip
-
-
-def cell_key(r: dict) -> tuple:
-    return (
-        r["dataset"], int(r["normal_class"]), int(r["seed"]), int(r["epochs"]), int(r["train_images"]),
-        int(r["student_features"]), int(r["student_latent"]),
-    )  # fmt: skip
 
 
 def aurocs(model: Pkdgan, images: torch.Tensor, labels) -> dict[ScoreType, float]:
@@ -56,46 +46,50 @@ def main() -> None:
     args = parser.parse_args()
     prepare(args)
     train_images = parse_list(args.train_images) if args.train_images else [args.max_train_images]
-    out = args.out / "capacity_sweep.csv"
-    done = done_cells(out, cell_key)
+    done = CAPACITY.done(args.out)
     for dataset in args.dataset.split(","):
         for normal_class in parse_list(args.classes):
             for seed in parse_list(args.seeds):
                 for images in train_images:
-                    key = (dataset, normal_class, seed, args.epochs, images)
-                    todo = [s for s in args.students if (*key, *s) not in done]
+                    split = {
+                        "dataset": dataset, "normal_class": normal_class, "seed": seed, "epochs": args.epochs,
+                        "train_images": images,
+                    }  # fmt: skip
+                    cells = [{**split, "student_features": f, "student_latent": z} for f, z in args.students]
+                    todo = [cell for cell in cells if CAPACITY.key(cell) not in done]
                     if not todo:
                         continue
                     teacher = ensure_teacher(args, dataset, normal_class, seed)
                     datamodule, (val_images, val_labels), (test_images, test_labels) = one_class_split(
                         args, dataset, normal_class, seed, images or None
                     )
-                    for features, latent in todo:
+                    for cell in todo:
+                        features, latent = cell["student_features"], cell["student_latent"]
                         seed_everything(seed, workers=True)
                         sizes = {**model_sizes(dataset), "student_features": features, "student_latent": latent}
-                        model = Pkdgan(
+                        model = epoch_counted_pkdgan(
                             **sizes, visualizer=False, evaluator=False, teacher_checkpoint=teacher,
                             frozen_epochs=args.epochs, joint_epochs=args.epochs,
                         )  # fmt: skip
-                        work = args.work / f"capacity_{'_'.join(map(str, key))}_{features}_{latent}"
+                        work = args.work / f"capacity_{'_'.join(map(str, split.values()))}_{features}_{latent}"
                         seconds = train(model, datamodule, work, model.schedule.total_epochs)
                         val = aurocs(model, val_images, val_labels)
                         test = aurocs(model, test_images, test_labels)
                         channels = sizes.get("num_input_channels", 1)
                         teacher_flops, _ = count(model.model.teacher.generator, channels)
                         student_flops, _ = count(model.model.student.generator, channels)
-                        row = dict(zip(COLUMNS[:7], (*key, features, latent), strict=True))
-                        row.update(
-                            student_flops=student_flops,
-                            flops_ratio=round(teacher_flops / student_flops, 1),
-                            val_auroc_latent=round(val[ScoreType.LATENT], 6),
-                            val_auroc_reconstruction=round(val[ScoreType.RECONSTRUCTION], 6),
-                            test_auroc_latent=round(test[ScoreType.LATENT], 6),
-                            test_auroc_reconstruction=round(test[ScoreType.RECONSTRUCTION], 6),
-                            test_auroc_auto=round(test[best_score_type(val)], 6),
-                            train_seconds=round(seconds, 1),
-                        )
-                        append_row(out, row, COLUMNS)
+                        row = {
+                            **cell,
+                            "student_flops": student_flops,
+                            "flops_ratio": round(teacher_flops / student_flops, 1),
+                            "val_auroc_latent": round(val[ScoreType.LATENT], 6),
+                            "val_auroc_reconstruction": round(val[ScoreType.RECONSTRUCTION], 6),
+                            "test_auroc_latent": round(test[ScoreType.LATENT], 6),
+                            "test_auroc_reconstruction": round(test[ScoreType.RECONSTRUCTION], 6),
+                            "test_auroc_auto": round(test[best_score_type(val)], 6),
+                            "train_seconds": round(seconds, 1),
+                        }
+                        CAPACITY.append(args.out, row)
                         print(row, flush=True)
 
 

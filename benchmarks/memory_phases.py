@@ -6,7 +6,8 @@
     python benchmarks/memory_phases.py --root /work/data --max-train-images 2000
 
 Writes ``benchmarks/results/memory.json``: per phase, the peak RSS sampled after every training batch, the
-number of tensors held in optimizer state, whether the teacher holds gradients, and the epoch time.
+number of tensors held in optimizer state, whether the teacher holds gradients, and the epoch time. Each phase
+lasts exactly one epoch (``min_schedule_steps=0``).
 """
 
 import argparse
@@ -19,7 +20,8 @@ import torch
 from anomalib.engine import Engine
 from lightning.pytorch import Callback, seed_everything
 
-from anomalib_pkdgan import OneClassVision, Pkdgan
+from anomalib_pkdgan import OneClassVision
+from one_class_benchmark import epoch_counted_pkdgan
 
 
 class PhaseMemory(Callback):
@@ -64,7 +66,7 @@ def main() -> None:
         max_train_images=args.max_train_images,
         max_test_images=1000,
     )
-    model = Pkdgan(teacher_epochs=1, frozen_epochs=1, joint_epochs=1, visualizer=False)
+    model = epoch_counted_pkdgan(teacher_epochs=1, frozen_epochs=1, joint_epochs=1, visualizer=False)
     recorder = PhaseMemory()
     engine = Engine(
         max_epochs=3, accelerator="cpu", logger=False, callbacks=[recorder], default_root_dir="benchmarks/work"

@@ -19,22 +19,28 @@ all student variants, and every student gets ``2E`` epochs, E = ``--epochs``):
   latent distance of each test image (``GanomalyModel`` in eval mode), i.e. without its per-batch min-max
   normalisation: AUROC is rank-based, so this is its best honest number and independent of batch size.
 
-The teacher of ``teacher``, ``kd_frozen`` and ``pkdgan`` is the same network, trained once per
-(data set, class, seed) and passed on as a ``teacher_checkpoint``. Every finished cell is appended to
-``oneclass.csv`` at once, and finished cells are skipped, so an interrupted run loses nothing.
+The teacher of ``teacher``, ``kd_frozen`` and ``pkdgan`` is the same network, passed on as a
+``teacher_checkpoint`` and cached under ``--work``/teachers, keyed by every setting that shapes it (data set,
+class, seed, training images, batch size, ``E``, the teacher's width, latent size, channels and input size:
+:func:`teacher_cache_path`), so a run with other settings never reuses it. ``kd_frozen`` and ``pkdgan`` asked
+for without the ``teacher`` variant (or with its cell already done) still get the benchmark's teacher: when
+none with these settings is cached, it is trained first, exactly as the ``teacher`` variant trains it (``E``
+epochs, same split and batch size), and cached; it gets no row unless ``teacher`` was asked for. The sweeps
+take their teachers from the same cache. Every phase lasts exactly its epochs (``min_schedule_steps=0``),
+whatever the size of the split. Every finished cell is appended to ``oneclass.csv`` at once (columns:
+``cells.ONECLASS``), and finished cells are skipped, so an interrupted run loses nothing.
 
     python benchmarks/one_class_benchmark.py --dataset mnist --classes 0-9 --seeds 0 --epochs 1
     python benchmarks/one_class_benchmark.py --quick --out /tmp/quick   # seconds, no download (CI smoke test)
 """
 
 import argparse
-import csv
+import inspect
 import json
 import logging
 import os
 import time
 import warnings
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -48,13 +54,17 @@ from sklearn.neighbors import NearestNeighbors
 from tqdm import tqdm
 
 from anomalib_pkdgan import OneClassVision, Pkdgan, ScoreType
+from cells import ONECLASS
 from dataset_configs import config_init_args
 
 HERE = Path(__file__).resolve().parent
 GAN_VARIANTS = ("teacher", "student_alone", "kd_frozen", "kd_joint", "pkdgan")
 BASELINES = ("knn_pixels", "pca_pixels")
 VARIANTS = GAN_VARIANTS + BASELINES + ("anomalib_ganomaly",)
-COLUMNS = ("dataset", "normal_class", "variant", "seed", "auroc", "epochs", "train_seconds")
+NEEDS_TEACHER = ("kd_frozen", "pkdgan")
+"""Variants distilled from the benchmark's pre-trained teacher."""
+TEACHER_SHAPING = ("input_size", "num_input_channels", "teacher_features", "teacher_latent", "extra_layers")
+"""``Pkdgan`` arguments that shape the teacher network (besides its data and its training budget)."""
 
 
 def model_sizes(dataset: str) -> dict:
@@ -77,28 +87,47 @@ def parse_list(text: str) -> list[int]:
     return values
 
 
-def cell_key(row: dict) -> tuple:
-    return (row["dataset"], int(row["normal_class"]), row["variant"], int(row["seed"]), int(row["epochs"]))
+def epoch_counted_pkdgan(**kwargs: object) -> Pkdgan:
+    """A ``Pkdgan`` whose phases last exactly the epochs given, however few batches an epoch has.
+
+    ``Pkdgan`` releases with ``min_schedule_steps`` stretch a short schedule to that many batches; the benchmarks
+    count epochs, so they turn it off (where the argument exists) to stay reproducible.
+    """
+    if "min_schedule_steps" in inspect.signature(Pkdgan).parameters:
+        kwargs["min_schedule_steps"] = 0
+    return Pkdgan(**kwargs)
 
 
-def done_cells(path: Path, key: Callable[[dict], tuple] = cell_key) -> set[tuple]:
-    """The ``key`` of every row already in the CSV at ``path`` (none if it does not exist yet)."""
-    if not path.exists():
-        return set()
-    with path.open() as handle:
-        return {key(row) for row in csv.DictReader(handle)}
+def teacher_settings(args: argparse.Namespace, dataset: str, normal_class: int, seed: int) -> dict:
+    """Every setting that shapes the benchmark's teacher of a (data set, class, seed) cell.
+
+    Its data (data set, class, seed, training-image cap), its training (batch size, ``E`` epochs) and its network
+    (:data:`TEACHER_SHAPING`, from the data set's config or else ``Pkdgan``'s defaults).
+    """
+    parameters = inspect.signature(Pkdgan).parameters
+    network = {name: parameters[name].default for name in TEACHER_SHAPING}
+    network.update({k: v for k, v in model_sizes(dataset).items() if k in TEACHER_SHAPING})
+    return {
+        "dataset": dataset,
+        "normal_class": normal_class,
+        "seed": seed,
+        "max_train_images": args.max_train_images,
+        "batch_size": args.batch_size,
+        "teacher_epochs": args.epochs,
+        **network,
+    }
 
 
-def append_row(path: Path, row: dict, columns: tuple[str, ...] = COLUMNS) -> None:
-    """Append one finished cell (its ``columns``) to a CSV, header first, flushed so an interruption loses nothing."""
-    new = not path.exists()
-    with path.open("a", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=columns)
-        if new:
-            writer.writeheader()
-        writer.writerow({key: row[key] for key in columns})
-        handle.flush()
-        os.fsync(handle.fileno())
+def teacher_cache_path(work: Path, settings: dict) -> Path:
+    """Where the teacher trained with ``settings`` (see :func:`teacher_settings`) is cached under ``work``."""
+    height, width = settings["input_size"]
+    name = (
+        f"{settings['dataset']}_class{settings['normal_class']}_seed{settings['seed']}"
+        f"_images{settings['max_train_images'] or 'all'}_batch{settings['batch_size']}_e{settings['teacher_epochs']}"
+        f"_teacher{settings['teacher_features']}x{settings['teacher_latent']}_extra{settings['extra_layers']}"
+        f"_{settings['num_input_channels']}ch_{height}x{width}"
+    )
+    return work / "teachers" / name / "teacher.pt"
 
 
 def append_details(path: Path, record: dict) -> None:
@@ -198,34 +227,49 @@ def run_baseline(variant: str, train_x: np.ndarray, val: tuple, test: tuple) -> 
 
 
 def gan_model(variant: str, sizes: dict, epochs: int, teacher_path: Path | None) -> Pkdgan:
+    """The ``Pkdgan`` of a GAN variant; the variants of :data:`NEEDS_TEACHER` refuse to run without the teacher."""
     common = {**sizes, "visualizer": False, "evaluator": False}
+    if variant in NEEDS_TEACHER and (teacher_path is None or not teacher_path.exists()):
+        msg = (
+            f"{variant} distils from the benchmark's pre-trained teacher, but {teacher_path} does not exist: "
+            "train the teacher variant with the same settings first (run_class does this itself)"
+        )
+        raise FileNotFoundError(msg)
     if variant == "teacher":
-        return Pkdgan(**common, teacher_epochs=epochs, frozen_epochs=0, joint_epochs=0)
+        return epoch_counted_pkdgan(**common, teacher_epochs=epochs, frozen_epochs=0, joint_epochs=0)
     if variant == "student_alone":
-        return Pkdgan(
+        return epoch_counted_pkdgan(
             **common, teacher_epochs=0, frozen_epochs=2 * epochs, joint_epochs=0,
             w_distill_latent=0.0, w_distill_reconstruction=0.0,
         )  # fmt: skip
     if variant == "kd_frozen":
-        return Pkdgan(**common, teacher_checkpoint=teacher_path, frozen_epochs=2 * epochs, joint_epochs=0)
+        return epoch_counted_pkdgan(**common, teacher_checkpoint=teacher_path, frozen_epochs=2 * epochs, joint_epochs=0)
     if variant == "kd_joint":
-        return Pkdgan(**common, teacher_epochs=0, frozen_epochs=0, joint_epochs=2 * epochs)
-    return Pkdgan(**common, teacher_checkpoint=teacher_path, frozen_epochs=epochs, joint_epochs=epochs)
+        return epoch_counted_pkdgan(**common, teacher_epochs=0, frozen_epochs=0, joint_epochs=2 * epochs)
+    return epoch_counted_pkdgan(**common, teacher_checkpoint=teacher_path, frozen_epochs=epochs, joint_epochs=epochs)
+
+
+def variant_order(todo: list[str], teacher_cached: bool) -> list[str]:
+    """The order in which to run a cell's variants: the teacher first whenever it runs.
+
+    It runs when asked for, and also (to fill the cache, without a row) when a variant of :data:`NEEDS_TEACHER`
+    is asked for and no teacher with the cell's settings is cached.
+    """
+    others = [variant for variant in todo if variant != "teacher"]
+    needed = not teacher_cached and any(variant in NEEDS_TEACHER for variant in todo)
+    return ["teacher", *others] if "teacher" in todo or needed else others
 
 
 def run_class(args: argparse.Namespace, dataset: str, normal_class: int, seed: int, todo: list[str], bar: tqdm) -> None:
-    csv_path, details = args.out / "oneclass.csv", args.out / "oneclass_details.jsonl"
+    details = args.out / "oneclass_details.jsonl"
     work = args.work / f"{dataset}_{normal_class}_{seed}_e{args.epochs}"
     work.mkdir(parents=True, exist_ok=True)
     datamodule, (val_images, val_labels), (test_images, test_labels) = one_class_split(
         args, dataset, normal_class, seed, args.max_train_images
     )
     sizes = model_sizes(dataset)
-    teacher_path = work / "teacher.pt"
-    # The teacher is needed by later variants even when its own cell is already done.
-    needs_teacher = any(v in todo for v in ("teacher", "kd_frozen", "pkdgan")) and not teacher_path.exists()
-    order = ["teacher"] if needs_teacher and "teacher" not in todo else []
-    for variant in order + todo:
+    teacher_path = teacher_cache_path(args.work, teacher_settings(args, dataset, normal_class, seed))
+    for variant in variant_order(todo, teacher_path.exists()):
         bar.set_description(f"{dataset} class {normal_class} seed {seed} {variant}")
         seed_everything(seed, workers=True)
         record = {"dataset": dataset, "normal_class": normal_class, "variant": variant, "seed": seed}
@@ -250,11 +294,14 @@ def run_class(args: argparse.Namespace, dataset: str, normal_class: int, seed: i
             auroc = float(roc_auc_score(test_labels, test_scores))
             record["val_auroc_latent"] = float(roc_auc_score(val_labels, ganomaly_scores(model, val_images)))
         else:
-            model = gan_model(variant, sizes, args.epochs, teacher_path if teacher_path.exists() else None)
+            model = gan_model(variant, sizes, args.epochs, teacher_path)
             seconds = train(model, datamodule, work / variant, model.schedule.total_epochs)
             network = "teacher" if variant == "teacher" else "student"
-            if variant == "teacher":
-                torch.save(model.model.teacher.state_dict(), teacher_path)
+            if variant == "teacher":  # written whole or not at all: an interrupted save leaves no cached teacher
+                teacher_path.parent.mkdir(parents=True, exist_ok=True)
+                partial = teacher_path.with_suffix(".partial")
+                torch.save(model.model.teacher.state_dict(), partial)
+                partial.replace(teacher_path)
             val_scores = gan_scores(model, val_images, network)
             scoring = time.perf_counter()
             test_scores = gan_scores(model, test_images, network)
@@ -274,7 +321,7 @@ def run_class(args: argparse.Namespace, dataset: str, normal_class: int, seed: i
         record.update({"auroc": auroc, "train_seconds": round(seconds, 2)})
         if variant in todo:
             append_details(details, record)
-            append_row(csv_path, record)
+            ONECLASS.append(args.out, record)
             bar.update(1)
 
 
@@ -307,12 +354,13 @@ def main() -> None:
     logging.getLogger("anomalib").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore")
 
-    done = done_cells(args.out / "oneclass.csv")
+    done = ONECLASS.done(args.out)
     plan = []
     for dataset in args.dataset.split(","):
         for normal_class in parse_list(args.classes):
             for seed in parse_list(args.seeds):
-                todo = [v for v in variants if (dataset, normal_class, v, seed, args.epochs) not in done]
+                cell = {"dataset": dataset, "normal_class": normal_class, "seed": seed, "epochs": args.epochs}
+                todo = [v for v in variants if ONECLASS.key({**cell, "variant": v}) not in done]
                 if todo:
                     plan.append((dataset, normal_class, seed, todo))
     total = sum(len(todo) for *_, todo in plan)

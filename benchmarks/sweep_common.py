@@ -14,7 +14,7 @@ import warnings
 from collections.abc import Callable
 from pathlib import Path
 
-from one_class_benchmark import HERE, run_class
+from one_class_benchmark import HERE, run_class, teacher_cache_path, teacher_settings
 
 
 def sweep_parser(description: str, classes: str) -> argparse.ArgumentParser:
@@ -63,8 +63,8 @@ def prepare(args: argparse.Namespace) -> None:
 
 
 def ensure_teacher(args: argparse.Namespace, dataset: str, normal_class: int, seed: int) -> Path:
-    """The benchmark's cached teacher of this cell, trained by the benchmark if it is missing."""
-    path = args.work / f"{dataset}_{normal_class}_{seed}_e{args.epochs}" / "teacher.pt"
+    """The benchmark's cached teacher of this cell with these settings, trained by the benchmark if it is missing."""
+    path = teacher_cache_path(args.work, teacher_settings(args, dataset, normal_class, seed))
     if not path.exists():
         bench = argparse.Namespace(**{**vars(args), "out": args.work / "sweep_teachers", "keep_scores": False})
         bench.out.mkdir(parents=True, exist_ok=True)

@@ -1,9 +1,12 @@
 # Copyright (C) 2026 anomalib-pkdgan developers
 # SPDX-License-Identifier: Apache-2.0
 
-"""The one-class benchmark's --quick mode: result files with the documented columns, and resume."""
+"""The benchmarks' --quick modes (result files with the documented columns, resume, the teacher cache), and the
+cell schema, teacher cache key and model building they share."""
 
+import argparse
 import csv
+import importlib
 import os
 import subprocess
 import sys
@@ -12,6 +15,13 @@ from pathlib import Path
 import pytest
 
 SCRIPT = Path(__file__).parents[1] / "benchmarks" / "one_class_benchmark.py"
+
+
+@pytest.fixture
+def bench(monkeypatch):
+    """Import a module of ``benchmarks/`` by name."""
+    monkeypatch.syspath_prepend(str(SCRIPT.parent))
+    return importlib.import_module
 
 
 def run(tmp_path):
@@ -42,6 +52,9 @@ def test_quick_benchmark_writes_results_and_resumes(tmp_path):
     assert {row["normal_class"] for row in rows} == {"0", "1"}
     assert all(0.0 <= float(row["auroc"]) <= 1.0 for row in rows)
     assert "16 cells" in first
+    teachers = sorted(path.parent.name for path in (tmp_path / "work" / "teachers").glob("*/teacher.pt"))
+    assert [name.split("_images")[0] for name in teachers] == ["digits_class0_seed0", "digits_class1_seed0"]
+    assert all("_images48_batch16_e1_" in name for name in teachers)
 
     second = run(tmp_path)
     assert "0 cells" in second
@@ -66,12 +79,18 @@ def run_sweep_twice(tmp_path, script, extra, result_file):
 
 @pytest.mark.slow
 def test_distillation_weight_sweep_writes_validation_rows_and_resumes(tmp_path):
+    # A row of the same cell trained with other epochs must not count as done (--quick trains 1 epoch per phase).
+    (tmp_path / "out").mkdir()
+    other_epochs = "digits,0,0,3,0.1,50.0,0.5,0.5,1.0"
+    header = "dataset,normal_class,seed,epochs,w_distill_latent,w_distill_reconstruction,val_auroc,test_auroc,"
+    (tmp_path / "out" / "distill_sweep.csv").write_text(f"{header}train_seconds\n{other_epochs}\n")
     rows = run_sweep_twice(tmp_path, "distill_weight_sweep.py", ["--settings", "0.1:50,0:50"], "distill_sweep.csv")
-    assert [(float(r["w_distill_latent"]), float(r["w_distill_reconstruction"])) for r in rows] == [
-        (0.1, 50.0),
-        (0.0, 50.0),
-    ]
+    settings = [(r["epochs"], float(r["w_distill_latent"]), float(r["w_distill_reconstruction"])) for r in rows]
+    assert settings == [("3", 0.1, 50.0), ("1", 0.1, 50.0), ("1", 0.0, 50.0)]
     assert all(0.0 <= float(r["val_auroc"]) <= 1.0 and 0.0 <= float(r["test_auroc"]) <= 1.0 for r in rows)
+    teachers = [path.parent.name for path in (tmp_path / "work" / "teachers").glob("*/teacher.pt")]
+    assert len(teachers) == 1
+    assert teachers[0].startswith("digits_class0_seed0_images48_batch16_e1_")
 
 
 @pytest.mark.slow
@@ -97,3 +116,102 @@ def test_sweeps_refuse_a_malformed_setting_by_name(tmp_path, script, option):
     assert f"argument {option}: expected a comma list of" in result.stderr
     assert "'16'" in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def schema_row(schema) -> dict:
+    """A row of ``schema`` as a script holds it before writing: numbers, not strings."""
+    values = {"dataset": "mnist", "variant": "pkdgan", "w_distill_latent": 0.1, "w_distill_reconstruction": 50}
+    return {column: values.get(column, 3) for column in schema.columns}
+
+
+def changed(value):
+    return {"mnist": "fashion_mnist", "pkdgan": "kd_joint", 0.1: 0.0, 50: 5}.get(value, 7)
+
+
+def test_every_key_column_names_another_cell_and_no_other_column_does(bench):
+    cells = bench("cells")
+    assert {schema.file for schema in cells.SCHEMAS} == {"oneclass.csv", "distill_sweep.csv", "capacity_sweep.csv"}
+    for schema in cells.SCHEMAS:
+        row = schema_row(schema)
+        key_names = [name for name, _ in schema.key_columns]
+        for column in schema.columns:
+            other = schema.key({**row, column: changed(row[column])})
+            assert (other != schema.key(row)) == (column in key_names), (schema.file, column)
+    assert "epochs" in [name for name, _ in cells.DISTILL.key_columns]
+
+
+@pytest.mark.parametrize("name", ["ONECLASS", "DISTILL", "CAPACITY"])
+def test_a_written_cell_is_done_when_read_back(bench, tmp_path, name):
+    schema = getattr(bench("cells"), name)
+    row = schema_row(schema)
+    assert schema.done(tmp_path) == set()
+    schema.append(tmp_path, {**row, "not_a_column": "dropped"})
+    schema.append(tmp_path, {**row, "seed": 4})
+    assert schema.done(tmp_path) == {schema.key(row), schema.key({**row, "seed": 4})}
+    with (tmp_path / schema.file).open() as handle:
+        assert tuple(next(csv.reader(handle))) == schema.columns
+
+
+def test_appending_to_a_file_of_other_columns_is_refused(bench, tmp_path):
+    cells = bench("cells")
+    (tmp_path / "distill_sweep.csv").write_text("dataset,normal_class,seed,w_distill_latent\nmnist,0,0,0.1\n")
+    with pytest.raises(ValueError, match=r"distill_sweep\.csv has the columns"):
+        cells.DISTILL.append(tmp_path, schema_row(cells.DISTILL))
+
+
+def test_the_teacher_cache_path_changes_with_every_setting_that_shapes_the_teacher(bench, tmp_path):
+    benchmark = bench("one_class_benchmark")
+    args = argparse.Namespace(max_train_images=2000, batch_size=32, epochs=3)
+    settings = benchmark.teacher_settings(args, "mnist", 2, 1)
+    assert {
+        "dataset", "normal_class", "seed", "max_train_images", "batch_size", "teacher_epochs",
+        "teacher_features", "teacher_latent", "input_size",
+    } <= set(settings)  # fmt: skip
+    path = benchmark.teacher_cache_path(tmp_path, settings)
+    others = {"dataset": "fashion_mnist", "max_train_images": None, "input_size": (64, 64)}
+    for name, value in settings.items():
+        other = {**settings, name: others.get(name, value + 1 if isinstance(value, int) else value)}
+        assert other[name] != value, name
+        assert benchmark.teacher_cache_path(tmp_path, other) != path, name
+    for option, value in (("max_train_images", 1000), ("batch_size", 64), ("epochs", 1)):
+        other_args = argparse.Namespace(**{**vars(args), option: value})
+        assert benchmark.teacher_cache_path(tmp_path, benchmark.teacher_settings(other_args, "mnist", 2, 1)) != path
+    assert benchmark.teacher_settings(args, "cifar10", 2, 1)["num_input_channels"] == 3
+
+
+def test_distilled_variants_refuse_to_run_without_the_benchmarks_teacher(bench, tmp_path):
+    benchmark = bench("one_class_benchmark")
+    sizes = benchmark.model_sizes("digits")
+    for variant in ("kd_frozen", "pkdgan"):
+        for missing in (None, tmp_path / "teacher.pt"):
+            with pytest.raises(FileNotFoundError, match=f"{variant} distils from the benchmark's pre-trained teacher"):
+                benchmark.gan_model(variant, sizes, 1, missing)
+
+
+def test_the_teacher_is_trained_first_whenever_a_variant_needs_it(bench):
+    order = bench("one_class_benchmark").variant_order
+    assert order(["kd_frozen", "teacher", "pkdgan"], teacher_cached=True) == ["teacher", "kd_frozen", "pkdgan"]
+    assert order(["kd_frozen", "pkdgan"], teacher_cached=False) == ["teacher", "kd_frozen", "pkdgan"]
+    assert order(["kd_frozen", "pkdgan"], teacher_cached=True) == ["kd_frozen", "pkdgan"]
+    assert order(["student_alone", "kd_joint", "knn_pixels"], teacher_cached=False) == [
+        "student_alone",
+        "kd_joint",
+        "knn_pixels",
+    ]
+
+
+def test_benchmark_models_count_epochs_whether_or_not_pkdgan_has_min_schedule_steps(bench, monkeypatch):
+    benchmark = bench("one_class_benchmark")
+
+    class WithMinimum:
+        def __init__(self, teacher_epochs: int, min_schedule_steps: int = 2000) -> None:
+            self.arguments = {"teacher_epochs": teacher_epochs, "min_schedule_steps": min_schedule_steps}
+
+    class WithoutMinimum:
+        def __init__(self, teacher_epochs: int) -> None:
+            self.arguments = {"teacher_epochs": teacher_epochs}
+
+    monkeypatch.setattr(benchmark, "Pkdgan", WithMinimum)
+    assert benchmark.epoch_counted_pkdgan(teacher_epochs=3).arguments == {"teacher_epochs": 3, "min_schedule_steps": 0}
+    monkeypatch.setattr(benchmark, "Pkdgan", WithoutMinimum)
+    assert benchmark.epoch_counted_pkdgan(teacher_epochs=3).arguments == {"teacher_epochs": 3}
