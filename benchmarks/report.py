@@ -4,17 +4,24 @@
 """Render the benchmark result files into markdown tables, plots, and the README's results section.
 
     python benchmarks/report.py
+    python benchmarks/report.py --results some/results --out /tmp/report --readme /tmp/report/README.md
 
-Reads ``benchmarks/results/{oneclass.csv,flops.json,throughput.md,memory.json}`` (whichever exist), writes
-``benchmarks/results/oneclass.md`` and ``oneclass.png``, and replaces the text between
-``<!-- results:start -->`` and ``<!-- results:end -->`` in README.md. Every number in that README section
-comes from these files.
+Reads ``oneclass.csv``, ``oneclass_details.jsonl``, ``flops.json``, ``distill_sweep.csv``, ``capacity_sweep.csv``,
+``throughput.md`` and ``memory.json`` from ``--results`` (default ``benchmarks/results``; whichever exist, each
+read once), writes ``oneclass.md`` and the plots (``oneclass.png``, ``oneclass_hist.png``, ``oneclass_cost.png``)
+to ``--out`` (default: the results folder), and replaces the text between ``<!-- results:start -->`` and
+``<!-- results:end -->`` in ``--readme`` (default README.md; the plots are linked relative to it). Every number in
+that section, prose included, is computed from these files; the only constants are the paper's targets
+(:data:`PAPER`, :data:`PAPER_FLOPS_RATIO`) and the memory run's 2 CPU cores, which ``memory.json`` does not record.
 """
 
+import argparse
 import csv
 import json
 import math
+import os
 from collections import defaultdict
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from statistics import mean, pstdev
@@ -37,14 +44,54 @@ VARIANTS = (
 STUDENTS = ("student_alone", "kd_frozen", "kd_joint", "pkdgan")
 NAMES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "cifar10": "CIFAR-10", "digits": "digits"}
 PAPER = {"mnist": 97.25, "fashion_mnist": 92.93}
+"""The paper's P-KDGAN student: mean AUROC (%) over the classes."""
+PAPER_FLOPS_RATIO = {"mnist": 311, "fashion_mnist": 700}
+"""The teacher:student FLOPs ratio the paper reports (the target of the data set's config)."""
 
 
-def load_rows() -> list[dict]:
-    path = RESULTS / "oneclass.csv"
-    if not path.exists():
-        return []
-    with path.open() as handle:
-        return list(csv.DictReader(handle))
+@dataclass(frozen=True)
+class Results:
+    """Every result file the report renders, read once (a missing file is empty)."""
+
+    oneclass: list[dict]
+    details: list[dict]
+    flops: dict
+    distill: list[dict]
+    capacity: list[dict]
+    throughput: str
+    memory: dict
+
+
+def load_results(folder: Path) -> Results:
+    """Read each result file in ``folder`` once."""
+
+    def rows(name: str) -> list[dict]:
+        path = folder / name
+        if not path.exists():
+            return []
+        with path.open() as handle:
+            return list(csv.DictReader(handle))
+
+    def text(name: str) -> str:
+        path = folder / name
+        return path.read_text() if path.exists() else ""
+
+    details, flops, memory = text("oneclass_details.jsonl"), text("flops.json"), text("memory.json")
+    return Results(
+        oneclass=rows("oneclass.csv"),
+        details=[json.loads(line) for line in details.splitlines()],
+        flops=json.loads(flops) if flops else {},
+        distill=rows("distill_sweep.csv"),
+        capacity=rows("capacity_sweep.csv"),
+        throughput=text("throughput.md"),
+        memory=json.loads(memory) if memory else {},
+    )
+
+
+def listing(noun: str, values: set[str]) -> str:
+    """``seed 0`` or ``seeds 0, 1, 2``: numbered values after a singular or plural noun."""
+    plural = "s" if len(values) > 1 else ""
+    return f"{noun}{plural} {', '.join(sorted(values, key=int))}"
 
 
 def table(rows: list[dict]) -> str:
@@ -89,16 +136,14 @@ def table(rows: list[dict]) -> str:
     return "\n".join(out)
 
 
-def summary(rows: list[dict]) -> str:
+def summary(rows: list[dict], flops: dict) -> str:
     """Targets of the paper and of the issues, each stated as met or missed with the measured numbers."""
     if not rows:
         return ""
-    flops = json.loads((RESULTS / "flops.json").read_text()) if (RESULTS / "flops.json").exists() else {}
     per: dict = defaultdict(lambda: defaultdict(dict))
     for row in rows:
         per[row["dataset"]][row["variant"]][(int(row["normal_class"]), row["seed"])] = 100 * float(row["auroc"])
     out = []
-    ratio_target = {"mnist": 311, "fashion_mnist": 700}
     for dataset, variants in sorted(per.items()):
         pk = variants.get("pkdgan", {})
         if len(pk) == 0:
@@ -123,22 +168,18 @@ def summary(rows: list[dict]) -> str:
                 gap = mean(pk[k] - variants[other][k] for k in shared)
                 wins = sum(pk[k] > variants[other][k] for k in shared)
                 line.append(f"{gap:+.1f} points against {other} (ahead on {wins}/{len(shared)});")
-        if dataset in flops and dataset in ratio_target:
+        if dataset in flops and dataset in PAPER_FLOPS_RATIO:
             ratio = flops[dataset]["flops_ratio"]
-            verdict = "met" if ratio >= ratio_target[dataset] else "missed"
-            line.append(f"FLOPs {ratio:.0f}:1 against the target {ratio_target[dataset]}:1 ({verdict}).")
+            verdict = "met" if ratio >= PAPER_FLOPS_RATIO[dataset] else "missed"
+            line.append(f"FLOPs {ratio:.0f}:1 against the target {PAPER_FLOPS_RATIO[dataset]}:1 ({verdict}).")
         out.append(" ".join(line))
     return "\n".join(out) + "\n"
 
 
-def score_table() -> str:
+def score_table(details: list[dict]) -> str:
     """Latent against reconstruction score: mean validation and test AUROC per GAN variant and data set."""
-    path = RESULTS / "oneclass_details.jsonl"
-    if not path.exists():
-        return ""
     acc: dict = defaultdict(lambda: defaultdict(list))
-    for line in path.read_text().splitlines():
-        record = json.loads(line)
+    for record in details:
         if "val_auroc_reconstruction" not in record:
             continue
         key = (record["dataset"], record["variant"])
@@ -150,6 +191,8 @@ def score_table() -> str:
         latent_wins = record["val_auroc_latent"] >= record["val_auroc_reconstruction"]
         acc[key]["test auto"].append(record["auroc"] if latent_wins else record["test_auroc_reconstruction"])
         acc[key]["auto picks latent"].append(latent_wins)
+    if not acc:
+        return ""
     columns = ("val latent", "val reconstruction", "test latent", "test reconstruction", "test auto")
     header = "| data set | variant | cells | " + " | ".join(columns) + " | auto picks latent |"
     out = [header, "|---" * (len(columns) + 4) + "|"]
@@ -160,13 +203,10 @@ def score_table() -> str:
     return "\n".join(out) + "\n"
 
 
-def sweep_table() -> str:
+def sweep_table(rows: list[dict]) -> str:
     """Distillation weights tried on validation (``distill_weight_sweep.py``): mean AUROC per setting."""
-    path = RESULTS / "distill_sweep.csv"
-    if not path.exists():
+    if not rows:
         return ""
-    with path.open() as handle:
-        rows = list(csv.DictReader(handle))
     acc: dict = defaultdict(lambda: defaultdict(list))
     for r in rows:
         key = (float(r["w_distill_latent"]), float(r["w_distill_reconstruction"]))
@@ -188,17 +228,12 @@ def sweep_table() -> str:
             f"{100 * mean(v['test']):.1f} |"
         )
     cells = ", ".join(sorted(set(acc[best]["cells"])))
-    return "\n".join(out) + f"\n\nCells: {cells}; seed 0, same split and teacher per cell.\n"
-
-
-@cache
-def capacity_rows() -> tuple[dict, ...]:
-    """The rows of ``capacity_sweep.csv`` (none if the sweep never ran), read once."""
-    path = RESULTS / "capacity_sweep.csv"
-    if not path.exists():
-        return ()
-    with path.open() as handle:
-        return tuple(csv.DictReader(handle))
+    seeds = listing("seed", {r["seed"] for r in rows})
+    caption = (
+        f"P-KDGAN (frozen then joint, E = {', '.join(sorted({r['epochs'] for r in rows}, key=int))}) with each "
+        "setting on the same cells; mean AUROC % of the student's latent score.\n"
+    )
+    return caption + "\n" + "\n".join(out) + f"\n\nCells: {cells}; {seeds}, same split and teacher per cell.\n"
 
 
 @cache
@@ -210,10 +245,9 @@ def default_student(dataset: str) -> tuple[int, int] | None:
     return init["student_features"], init["student_latent"]
 
 
-def capacity_table(rows: list[dict]) -> str:
+def capacity_table(rows: list[dict], sweep: list[dict]) -> str:
     """Student sizes tried (``capacity_sweep.py``), per data set, seed and size, beside the default student and
     the kNN of the same cells (mean test AUROC %)."""
-    sweep = capacity_rows()
     if not sweep:
         return ""
     bench = {(r["dataset"], r["normal_class"], r["variant"], r["seed"]): float(r["auroc"]) for r in rows}
@@ -237,7 +271,7 @@ def capacity_table(rows: list[dict]) -> str:
         "validation (best score) | test latent | test auto | default student, same cells (latent) | kNN, same cells |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    marked = False
+    marked: set[tuple[str, str]] = set()  # (data set, seed) of the rows that fall back on the benchmark's rows
     for key in sorted(groups):
         group = groups[key]
         cells = [(r["normal_class"], r["seed"], r["train_images"]) for r in group]
@@ -245,7 +279,7 @@ def capacity_table(rows: list[dict]) -> str:
         mark = ""
         if None in default:  # the benchmark's own P-KDGAN rows of the same class and seed
             default, mark = [bench.get((key[0], c, "pkdgan", seed)) for c, seed, _ in cells], " *"
-            marked = True
+            marked.add((key[0], str(key[1])))
         knn = [bench.get((key[0], c, "knn_pixels", seed)) for c, seed, _ in cells]
         classes = ",".join(sorted({c for c, *_ in cells}, key=int))
         out.append(
@@ -260,23 +294,40 @@ def capacity_table(rows: list[dict]) -> str:
         )
     note = "\n"
     if marked:
+        rerun = rerun_agreement(bench, [r for r in sweep if (r["dataset"], r["seed"]) in marked])
         note = (
             "\n\n\\* from the benchmark's `pkdgan` rows of the same classes and seed, made with the same cached "
-            "teachers and code (re-running MNIST class 2, seed 1 with `capacity_sweep.py` gives the same AUROC to "
-            "six digits).\n"
+            f"teachers and code{f' ({rerun})' if rerun else ''}.\n"
         )
     return "\n".join(out) + note
+
+
+def rerun_agreement(bench: dict, sweep: list[dict]) -> str:
+    """How the sweep's default-student rows compare with the benchmark's ``pkdgan`` rows of the same cells."""
+    pairs = {
+        (r["dataset"], int(r["normal_class"]), int(r["seed"])): (
+            float(r["test_auroc_latent"]),
+            bench[(r["dataset"], r["normal_class"], "pkdgan", r["seed"])],
+        )
+        for r in sweep
+        if (int(r["student_features"]), int(r["student_latent"])) == default_student(r["dataset"])
+        and (r["dataset"], r["normal_class"], "pkdgan", r["seed"]) in bench
+    }
+    if not pairs:
+        return ""
+    cells = "; ".join(f"{NAMES.get(d, d)} class {c}, seed {s}" for d, c, s in sorted(pairs))
+    gap = max(abs(sweep_auroc - bench_auroc) for sweep_auroc, bench_auroc in pairs.values())
+    agreement = "the same AUROC to six digits" if gap <= 5e-7 else f"AUROCs up to {100 * gap:.2f} points apart"
+    return f"re-running {cells} with `capacity_sweep.py` gives {agreement}"
 
 
 def _mean_or_dash(values: list[float | None]) -> str:
     return f"{100 * mean(values):.1f}" if values and None not in values else "-"
 
 
-def flops_table() -> str:
-    path = RESULTS / "flops.json"
-    if not path.exists():
+def flops_table(data: dict) -> str:
+    if not data:
         return ""
-    data = json.loads(path.read_text())
     out = [
         "| config | teacher FLOPs | student FLOPs | ratio | teacher params | student params |",
         "|---|---|---|---|---|---|",
@@ -291,20 +342,14 @@ def flops_table() -> str:
     return "\n".join(out) + "\n"
 
 
-def load_details() -> list[dict]:
-    path = RESULTS / "oneclass_details.jsonl"
-    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
-
-
-def costs(details: list[dict]) -> dict:
+def costs(details: list[dict], flops: dict, wide: dict[tuple[str, str], list[dict]]) -> dict:
     """Per (data set, variant): mean AUROC, inference FLOPs per image, what it keeps in memory, images/s.
 
     FLOPs of the GANs are counted by ``flops.py`` (torch's FLOP counter). kNN compares a query with every kept
     training image: 2 FLOPs per kept value (the matrix product of the distance). PCA's count is stored with
     its result (4 x components x pixels). Images/s is the test-set scoring time the benchmark measured (batches
-    of 512 images, PyTorch or scikit-learn, 2 cores).
+    of 512 images, PyTorch or scikit-learn, 2 cores). ``wide`` adds the students of :func:`wide_students`.
     """
-    flops = json.loads((RESULTS / "flops.json").read_text()) if (RESULTS / "flops.json").exists() else {}
     acc: dict = defaultdict(lambda: defaultdict(list))
     for record in details:
         dataset, variant = record["dataset"], record["variant"]
@@ -329,25 +374,28 @@ def costs(details: list[dict]) -> dict:
         elif variant == "pca_pixels":
             acc[key]["flops"].append(record["inference_flops"])
             acc[key]["kept"].append(record["inference_flops"] // 4)
-    for (dataset, name), group in wide_students().items():
+    for (dataset, name), group in wide.items():
         if dataset in flops:
             acc[(dataset, name)]["auroc"] = [100 * float(r["test_auroc_latent"]) for r in group]
             acc[(dataset, name)]["flops"] = [int(r["student_flops"]) for r in group]
     return {key: {name: mean(values) for name, values in entry.items()} for key, entry in acc.items()}
 
 
-@cache
-def wide_students() -> dict[tuple[str, str], list[dict]]:
-    """Capacity-sweep students (other than the config's), pooled over the seeds that ran every class of a data set."""
+def wide_students(sweep: list[dict], rows: list[dict]) -> dict[tuple[str, str], list[dict]]:
+    """Capacity-sweep students (other than the config's), pooled over the seeds that ran every class that the
+    benchmark (``rows``) ran on the data set."""
+    benchmark_classes: dict = defaultdict(set)
+    for r in rows:
+        benchmark_classes[r["dataset"]].add(r["normal_class"])
     by_seed: dict = defaultdict(list)
-    for r in capacity_rows():
+    for r in sweep:
         size = (int(r["student_features"]), int(r["student_latent"]))
         if size != default_student(r["dataset"]):
             by_seed[(r["dataset"], size, int(r["seed"]))].append(r)
     pooled: dict = defaultdict(dict)
-    for (dataset, size, seed), rows in by_seed.items():
-        if len({r["normal_class"] for r in rows}) == 10:
-            pooled[(dataset, size)][seed] = rows
+    for (dataset, size, seed), group in by_seed.items():
+        if benchmark_classes[dataset] and {r["normal_class"] for r in group} >= benchmark_classes[dataset]:
+            pooled[(dataset, size)][seed] = group
     groups = {}
     for (dataset, size), seeds in pooled.items():
         label = "seed" if len(seeds) == 1 else "seeds"
@@ -356,7 +404,7 @@ def wide_students() -> dict[tuple[str, str], list[dict]]:
     return groups
 
 
-def cost_table(summary_costs: dict, details: list[dict]) -> str:
+def cost_table(summary_costs: dict, details: list[dict], wide: dict[tuple[str, str], list[dict]]) -> str:
     if not summary_costs:
         return ""
     out = [
@@ -367,7 +415,7 @@ def cost_table(summary_costs: dict, details: list[dict]) -> str:
     counts: dict = defaultdict(int)
     for record in details:
         counts[(record["dataset"], record["variant"])] += 1
-    for key, group in wide_students().items():
+    for key, group in wide.items():
         counts[key] = len(group)
     for (dataset, variant), entry in sorted(summary_costs.items(), key=lambda kv: (kv[0][0], -kv[1]["auroc"])):
         speed = f"{entry['images_per_s']:,.0f}" if "images_per_s" in entry else "-"
@@ -379,8 +427,8 @@ def cost_table(summary_costs: dict, details: list[dict]) -> str:
     return "\n".join(out) + "\n"
 
 
-def plot_cost(summary_costs: dict) -> bool:
-    """Mean AUROC against inference FLOPs (log scale), one marker per model and data set."""
+def plot_cost(summary_costs: dict, path: Path) -> bool:
+    """Mean AUROC against inference FLOPs (log scale), one marker per model and data set, saved to ``path``."""
     if not summary_costs:
         return False
     import matplotlib
@@ -412,13 +460,14 @@ def plot_cost(summary_costs: dict) -> bool:
         ax.set_title(f"{NAMES.get(dataset, dataset)}: accuracy against cost")
         ax.grid(alpha=0.3)
     fig.tight_layout()
-    fig.savefig(RESULTS / "oneclass_cost.png", dpi=110)
+    fig.savefig(path, dpi=110)
     plt.close(fig)
     return True
 
 
-def plot_histograms(details: list[dict]) -> str | None:
-    """Score histograms, normal against anomalous test images, for the first class run with ``--keep-scores``."""
+def plot_histograms(details: list[dict], path: Path) -> str | None:
+    """Score histograms, normal against anomalous test images, for the first class run with ``--keep-scores``,
+    saved to ``path``; returns which class they show."""
     kept = [r for r in details if r.get("test_scores_latent")]
     if not kept:
         return None
@@ -443,12 +492,13 @@ def plot_histograms(details: list[dict]) -> str | None:
     axes[0][0].legend(fontsize=7)
     fig.suptitle(f"{NAMES.get(dataset, dataset)} class {normal_class}: test scores (AUROC %)", fontsize=10)
     fig.tight_layout()
-    fig.savefig(RESULTS / "oneclass_hist.png", dpi=110)
+    fig.savefig(path, dpi=110)
     plt.close(fig)
     return f"{NAMES.get(dataset, dataset)} class {normal_class}"
 
 
-def plot(rows: list[dict]) -> bool:
+def plot(rows: list[dict], path: Path) -> bool:
+    """Bars of the AUROC of every variant per normal class, one panel per data set, saved to ``path``."""
     if not rows:
         return False
     import matplotlib
@@ -479,34 +529,66 @@ def plot(rows: list[dict]) -> bool:
         ax.set_ylabel("AUROC (%)")
         ax.legend(ncol=len(variants), fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.1))
     fig.tight_layout()
-    fig.savefig(RESULTS / "oneclass.png", dpi=110)
+    fig.savefig(path, dpi=110)
     plt.close(fig)
     return True
 
 
-def main() -> None:
-    rows = load_rows()
+def capacity_caption(sweep: list[dict]) -> str:
+    epochs = ", ".join(sorted({r["epochs"] for r in sweep}, key=int))
+    return (
+        f"P-KDGAN (frozen then joint, E = {epochs}) with other student widths, on the benchmark's splits and cached "
+        f"teachers, for the seeds and classes listed ({len(sweep)} runs). Mean AUROC % over those classes; "
+        "`validation (best score)` is the validation AUROC of the score `auto` keeps, which is what a width would "
+        "be chosen by.\n"
+    )
+
+
+def memory_table(data: dict) -> list[str]:
+    lines = ["### Memory per phase (`benchmarks/memory_phases.py`)\n"]
+    lines.append("| phase | peak RSS (MB) | teacher optimizer state tensors | teacher gradients | epoch (s) |")
+    lines.append("|---|---|---|---|---|")
+    for phase, entry in data["phases"].items():
+        lines.append(
+            f"| {phase} | {entry['peak_rss_mb']:.0f} | {entry['teacher_optimizer_state_tensors']} | "
+            f"{'yes' if entry['teacher_holds_gradients'] else 'no'} | {entry['epoch_seconds']} |"
+        )
+    lines.append(
+        f"\n{data['train_images']} training images of {NAMES.get(data['dataset'], data['dataset'])} class "
+        f"{data['normal_class']}, batch {data['batch_size']}, 2 CPU cores; the RSS is mostly the Python, "
+        "torch and Anomalib process itself.\n"
+    )
+    return lines
+
+
+def render(results: Results, out: Path, readme_folder: Path) -> str:
+    """Write ``oneclass.md`` and the plots to ``out``; return the README section (plots linked from its folder)."""
+
+    def image(name: str) -> str:
+        return Path(os.path.relpath(out / name, readme_folder)).as_posix()
+
+    rows = results.oneclass
     oneclass = table(rows)
-    (RESULTS / "oneclass.md").write_text(oneclass + "\n")
-    has_plot = plot(rows)
-    parts = ["### Compute: teacher against student (inference, one 32x32 image)\n", flops_table()]
-    parts += ["### One-class AUROC (`benchmarks/one_class_benchmark.py`)\n", summary(rows), oneclass or "No results.\n"]
-    if has_plot:
-        parts.append("![per-class AUROC](benchmarks/results/oneclass.png)\n")
-    details = load_details()
-    histograms = plot_histograms(details)
+    (out / "oneclass.md").write_text(oneclass + "\n")
+    parts = ["### Compute: teacher against student (inference, one 32x32 image)\n", flops_table(results.flops)]
+    parts += ["### One-class AUROC (`benchmarks/one_class_benchmark.py`)\n", summary(rows, results.flops)]
+    parts.append(oneclass or "No results.\n")
+    if plot(rows, out / "oneclass.png"):
+        parts.append(f"![per-class AUROC]({image('oneclass.png')})\n")
+    histograms = plot_histograms(results.details, out / "oneclass_hist.png")
     if histograms:
         parts.append(f"Score histograms of the GAN variants, {histograms}:\n")
-        parts.append("![score histograms](benchmarks/results/oneclass_hist.png)\n")
-    summary_costs = costs(details)
+        parts.append(f"![score histograms]({image('oneclass_hist.png')})\n")
+    wide = wide_students(results.capacity, rows)
+    summary_costs = costs(results.details, results.flops, wide)
     if summary_costs:
         parts += [
             "### Accuracy against cost, every model (`benchmarks/report.py`)\n",
-            cost_table(summary_costs, details),
+            cost_table(summary_costs, results.details, wide),
         ]
-        if plot_cost(summary_costs):
-            parts.append("![AUROC against FLOPs](benchmarks/results/oneclass_cost.png)\n")
-    scores = score_table()
+        if plot_cost(summary_costs, out / "oneclass_cost.png"):
+            parts.append(f"![AUROC against FLOPs]({image('oneclass_cost.png')})\n")
+    scores = score_table(results.details)
     if scores:
         parts += [
             "### Which score: latent distance, reconstruction error, or chosen per run (mean AUROC %, over classes)\n",
@@ -515,50 +597,40 @@ def main() -> None:
             '`score_type="auto"` reports: each trained model keeps the score with the higher validation AUROC.\n',
             scores,
         ]
-    sweep = sweep_table()
+    sweep = sweep_table(results.distill)
     if sweep:
-        parts += [
-            "### Distillation weights, chosen on validation (`benchmarks/distill_weight_sweep.py`)\n",
-            "P-KDGAN (frozen then joint, E = 3) with each setting on the same cells; mean AUROC % of the "
-            "student's latent score.\n",
-            sweep,
-        ]
-    capacity = capacity_table(rows)
+        parts += ["### Distillation weights, chosen on validation (`benchmarks/distill_weight_sweep.py`)\n", sweep]
+    capacity = capacity_table(rows, results.capacity)
     if capacity:
         parts += [
             "### Student size (`benchmarks/capacity_sweep.py`)\n",
-            "P-KDGAN (frozen then joint, E = 3) with other student widths, on the benchmark's splits and cached "
-            "teachers: seed 0 on two classes per data set where the default student is furthest from the kNN, "
-            "other seeds on the classes listed. Mean AUROC % over those classes; `validation (best score)` is the "
-            "validation AUROC of the score `auto` keeps, which is what a width would be chosen by.\n",
+            capacity_caption(results.capacity),
             capacity,
         ]
-    throughput = RESULTS / "throughput.md"
-    if throughput.exists():
-        parts += ["### Throughput (`benchmarks/throughput.py`)\n", throughput.read_text()]
-    memory = RESULTS / "memory.json"
-    if memory.exists():
-        data = json.loads(memory.read_text())
-        parts.append("### Memory per phase (`benchmarks/memory_phases.py`)\n")
-        parts.append("| phase | peak RSS (MB) | teacher optimizer state tensors | teacher gradients | epoch (s) |")
-        parts.append("|---|---|---|---|---|")
-        for phase, entry in data["phases"].items():
-            parts.append(
-                f"| {phase} | {entry['peak_rss_mb']:.0f} | {entry['teacher_optimizer_state_tensors']} | "
-                f"{'yes' if entry['teacher_holds_gradients'] else 'no'} | {entry['epoch_seconds']} |"
-            )
-        parts.append(
-            f"\n{data['train_images']} training images of {NAMES.get(data['dataset'], data['dataset'])} class "
-            f"{data['normal_class']}, batch {data['batch_size']}, 2 CPU cores; the RSS is mostly the Python, "
-            "torch and Anomalib process itself.\n"
-        )
-    section = "\n".join(parts)
-    text = README.read_text()
+    if results.throughput:
+        parts += ["### Throughput (`benchmarks/throughput.py`)\n", results.throughput]
+    if results.memory:
+        parts += memory_table(results.memory)
+    return "\n".join(parts)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--results", type=Path, default=RESULTS, help="folder of the result files to render")
+    parser.add_argument(
+        "--out", type=Path, default=None, help="folder for oneclass.md and the plots (default: --results)"
+    )
+    parser.add_argument("--readme", type=Path, default=README, help="markdown file whose results section is replaced")
+    args = parser.parse_args(argv)
+    out = args.out or args.results
+    out.mkdir(parents=True, exist_ok=True)
+    section = render(load_results(args.results), out, args.readme.resolve().parent)
+    text = args.readme.read_text()
     start, end = "<!-- results:start -->", "<!-- results:end -->"
     if start in text and end in text:
         head, rest = text.split(start, 1)
         _, tail = rest.split(end, 1)
-        README.write_text(f"{head}{start}\n{section}\n{end}{tail}")
+        args.readme.write_text(f"{head}{start}\n{section}\n{end}{tail}")
     print(section)
 
 

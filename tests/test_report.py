@@ -1,0 +1,135 @@
+# Copyright (C) 2026 anomalib-pkdgan developers
+# SPDX-License-Identifier: Apache-2.0
+
+"""``benchmarks/report.py`` rendered from a small fixture into a temporary folder.
+
+``tests/fixtures/report/`` holds rows cut from ``benchmarks/results/`` (MNIST classes 0-2, seeds 0 and 1, some
+variants; the MNIST sweep rows; the FLOPs, throughput and memory files as they are). Every number checked here
+is computed by the test from those files, not copied from the report.
+"""
+
+import csv
+import importlib
+import json
+import pathlib
+import shutil
+from collections import defaultdict
+from pathlib import Path
+from statistics import mean
+
+import pytest
+
+FIXTURE = Path(__file__).parent / "fixtures" / "report"
+BENCHMARKS = Path(__file__).parents[1] / "benchmarks"
+START, END = "<!-- results:start -->", "<!-- results:end -->"
+
+
+@pytest.fixture
+def report(monkeypatch):
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    return importlib.import_module("report")
+
+
+def read_csv(path: Path) -> list[dict]:
+    with path.open() as handle:
+        return list(csv.DictReader(handle))
+
+
+def render(report, results: Path, tmp_path: Path) -> tuple[str, Path]:
+    """Render ``results`` into ``tmp_path``/out with a README in ``tmp_path``; return its text and the out folder."""
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# Title\n\nbefore\n{START}\nold section\n{END}\nafter\n")
+    out = tmp_path / "out"
+    report.main(["--results", str(results), "--out", str(out), "--readme", str(readme)])
+    return readme.read_text(), out
+
+
+def test_report_renders_tables_and_claims_computed_from_the_fixture(report, tmp_path, monkeypatch):
+    before = {path.name: path.read_bytes() for path in FIXTURE.iterdir()}
+    opened: dict[str, int] = defaultdict(int)
+    real_open = pathlib.Path.open
+
+    def counting_open(self, *args, **kwargs):
+        if self.parent.resolve() == FIXTURE.resolve():
+            opened[self.name] += 1
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(pathlib.Path, "open", counting_open)
+    text, out = render(report, FIXTURE, tmp_path)
+    monkeypatch.undo()
+
+    assert dict(opened) == {path.name: 1 for path in FIXTURE.iterdir()}  # each result file read once
+    assert {path.name: path.read_bytes() for path in FIXTURE.iterdir()} == before  # nothing written to the input
+    assert text.startswith(f"# Title\n\nbefore\n{START}\n")
+    assert text.endswith(f"{END}\nafter\n")
+    section = text.split(START)[1].split(END)[0]
+    assert "old section" not in section
+
+    # The per-class table: pkdgan's mean over classes of its mean over seeds, also written to out/oneclass.md.
+    rows = read_csv(FIXTURE / "oneclass.csv")
+    auroc = {(r["variant"], r["normal_class"], r["seed"]): 100 * float(r["auroc"]) for r in rows}
+    per_class = [mean(v for (variant, c, _), v in auroc.items() if (variant, c) == ("pkdgan", k)) for k in "012"]
+    mean_row = next(line for line in section.splitlines() if line.startswith("| **mean (3 classes)**"))
+    assert mean_row.split(" | ")[3] == f"**{mean(per_class):.1f}**"  # columns: class, teacher, kd_joint, pkdgan
+    assert mean_row in (out / "oneclass.md").read_text()
+
+    # The summary's claims: the paper's target, and how often P-KDGAN is ahead of the kNN on the same cells.
+    pkdgan = {(c, s): v for (variant, c, s), v in auroc.items() if variant == "pkdgan"}
+    wins = sum(pkdgan[cell] > auroc[("knn_pixels", *cell)] for cell in pkdgan)
+    gap = mean(pkdgan[cell] - auroc[("knn_pixels", *cell)] for cell in pkdgan)
+    assert f"- **MNIST** ({len(pkdgan)} class/seed cells): P-KDGAN student {mean(pkdgan.values()):.1f}" in section
+    assert f"{gap:+.1f} points against knn_pixels (ahead on {wins}/{len(pkdgan)});" in section
+    flops = json.loads((FIXTURE / "flops.json").read_text())
+    assert f"FLOPs {flops['mnist']['flops_ratio']:.0f}:1 against the target 311:1" in section
+
+    # The distillation sweep: the setting with the best mean validation AUROC is the one marked chosen.
+    by_setting = defaultdict(list)
+    for r in read_csv(FIXTURE / "distill_sweep.csv"):
+        by_setting[(float(r["w_distill_latent"]), float(r["w_distill_reconstruction"]))].append(float(r["val_auroc"]))
+    best = max(by_setting, key=lambda setting: mean(by_setting[setting]))
+    chosen = f"| {best[0]:g} | {best[1]:g} | {len(by_setting[best])} | {100 * mean(by_setting[best]):.1f} (chosen) |"
+    assert chosen in section
+    assert section.count("(chosen)") == 1
+
+    # The capacity sweep: the wide student pooled over the seed that ran every benchmark class, and the re-run check.
+    capacity = read_csv(FIXTURE / "capacity_sweep.csv")
+    wide = [float(r["test_auroc_latent"]) for r in capacity if (r["seed"], r["student_features"]) == ("1", "16")]
+    assert f"| MNIST | pkdgan 16/64 (seed 1) | {100 * mean(wide):.1f} | {len(wide)} |" in section
+    rerun = next(r for r in capacity if (r["seed"], r["normal_class"], r["student_features"]) == ("1", "2", "3"))
+    assert abs(float(rerun["test_auroc_latent"]) - auroc[("pkdgan", "2", "1")] / 100) <= 5e-7
+    assert "re-running MNIST class 2, seed 1 with `capacity_sweep.py` gives the same AUROC to six digits" in section
+    assert f"({len(capacity)} runs)" in section
+
+    # The plots go to out/ and are linked relative to the README; no histogram without kept scores.
+    for name in ("oneclass.png", "oneclass_cost.png"):
+        assert (out / name).stat().st_size > 0
+        assert f"](out/{name})" in section
+    assert not (out / "oneclass_hist.png").exists()
+    assert (FIXTURE / "throughput.md").read_text() in section
+
+
+def test_report_prose_follows_the_data(report, tmp_path):
+    results = tmp_path / "results"
+    shutil.copytree(FIXTURE, results)
+    distill = read_csv(results / "distill_sweep.csv")
+    for row in distill:
+        row.update(epochs="5", seed="2" if row["normal_class"] == "0" else "4")
+    with (results / "distill_sweep.csv").open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(distill[0]))
+        writer.writeheader()
+        writer.writerows(distill)
+    capacity = read_csv(results / "capacity_sweep.csv")
+    rerun = next(r for r in capacity if (r["seed"], r["normal_class"], r["student_features"]) == ("1", "2", "3"))
+    rerun["test_auroc_latent"] = str(float(rerun["test_auroc_latent"]) + 0.0123)
+    for row in capacity:
+        row["epochs"] = "7"
+    with (results / "capacity_sweep.csv").open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(capacity[0]))
+        writer.writeheader()
+        writer.writerows(capacity)
+
+    section = render(report, results, tmp_path)[0].split(START)[1]
+    assert "P-KDGAN (frozen then joint, E = 5) with each setting on the same cells" in section
+    assert "; seeds 2, 4, same split and teacher per cell." in section
+    assert "P-KDGAN (frozen then joint, E = 7) with other student widths" in section
+    assert "re-running MNIST class 2, seed 1 with `capacity_sweep.py` gives AUROCs up to 1.23 points apart" in section
