@@ -20,6 +20,8 @@ from anomalib.models import get_model, list_models
 from PIL import Image
 
 from anomalib_pkdgan import PKDGAN, Pkdgan
+from anomalib_pkdgan._compat import CHECKPOINTS_LOAD_WEIGHTS_ONLY
+from anomalib_pkdgan.models.pkdgan.score_selection import MAP_SIGMAS
 
 
 def write_mvtec_folder(root: Path, category: str = "dummy", size: int = 64, seed: int = 0) -> Path:
@@ -80,6 +82,15 @@ def test_fit_with_max_epochs_1_trains_every_phase(suite):
 
 
 @pytest.mark.slow
+def test_map_smoothing_is_chosen_on_validation_masks_and_restored(suite):
+    _, checkpoint, model = suite
+    assert model.selection.map_sigma  # anomaly_map_sigma="auto" by default
+    restored = Pkdgan.load_from_checkpoint(checkpoint, weights_only=CHECKPOINTS_LOAD_WEIGHTS_ONLY)
+    assert restored.model.anomaly_map_sigma == model.model.anomaly_map_sigma
+    assert model.model.anomaly_map_sigma in MAP_SIGMAS
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("step", ["test", "train", "validate", "predict"])
 def test_steps_from_the_checkpoint(suite, step):
     objects, checkpoint, _ = suite
@@ -87,6 +98,8 @@ def test_steps_from_the_checkpoint(suite, step):
     result = getattr(engine, step)(model=model, datamodule=datamodule, ckpt_path=checkpoint)
     if step == "test":
         assert 0.0 <= result[0]["image_AUROC"] <= 1.0
+        assert 0.0 <= result[0]["pixel_AUROC"] <= 1.0  # the folder has masks: pixel metrics through the Evaluator
+        assert 0.0 <= result[0]["pixel_PRO"] <= 1.0
     if step == "predict":
         assert sum(len(batch.pred_score) for batch in result) == 8  # every test image
 

@@ -22,7 +22,7 @@ from typing import Any
 import torch
 from anomalib import LearningType
 from anomalib.data import Batch
-from anomalib.metrics import Evaluator
+from anomalib.metrics import PRO, Evaluator
 from anomalib.models.components import AnomalibModule
 from anomalib.pre_processing import PreProcessor
 from anomalib.visualization import Visualizer
@@ -31,6 +31,7 @@ from lightning.pytorch.utilities.types import STEP_OUTPUT
 from torch import nn, optim
 
 from .callback import ProgressiveDistillation
+from .checkpoint import PkdganCheckpointMixin
 from .divergence import DivergenceGuard
 from .export import StudentExportMixin
 from .loss import DiscriminatorLoss, DistillationLoss, GeneratorLoss, reinitialise_if_won
@@ -46,7 +47,7 @@ UNSAVED_HYPERPARAMETERS = ("teacher_checkpoint", "seed")
 """Arguments with side effects (reading a file, seeding) that restoring a checkpoint must not repeat."""
 
 
-class Pkdgan(StudentExportMixin, AnomalibModule):
+class Pkdgan(PkdganCheckpointMixin, StudentExportMixin, AnomalibModule):
     """P-KDGAN: a compact student GAN distilled progressively from a large teacher GAN.
 
     Args:
@@ -59,6 +60,8 @@ class Pkdgan(StudentExportMixin, AnomalibModule):
         extra_layers: Extra 3x3 blocks in every encoder and decoder.
         score_type: ``"auto"`` (the student's score with the higher validation AUROC, see :mod:`.score_callback`),
             ``"latent"`` (``||z - z'||^2``, the paper's score) or ``"reconstruction"``.
+        anomaly_map_sigma: Gaussian smoothing of the anomaly map: ``"auto"`` (chosen by validation pixel AUROC
+            among 0, 1, 2, 4 where validation masks exist, else none) or a sigma in pixels (0: none).
         teacher_epochs: Epochs of teacher pre-training (phase 0); skipped with ``teacher_checkpoint``.
         frozen_epochs: Epochs of distillation from the frozen teacher (phase 1).
         joint_epochs: Epochs of joint fine-training (phase 2).
@@ -98,6 +101,7 @@ class Pkdgan(StudentExportMixin, AnomalibModule):
         student_latent: int = 16,
         extra_layers: int = 0,
         score_type: str = "auto",
+        anomaly_map_sigma: float | str = "auto",
         teacher_epochs: int = 15,
         frozen_epochs: int = 15,
         joint_epochs: int = 5,
@@ -146,11 +150,12 @@ class Pkdgan(StudentExportMixin, AnomalibModule):
             student_latent=student_latent,
             extra_layers=extra_layers,
             score_type=ScoreType.LATENT if score_type == "auto" else score_type,
+            anomaly_map_sigma=0.0 if anomaly_map_sigma == "auto" else float(anomaly_map_sigma),
         )
         for name in UNSAVED_HYPERPARAMETERS:
             self._hparams.pop(name, None)
             self._hparams_initial.pop(name, None)
-        self.selects_score = score_type == "auto"
+        self.selection = ScoreSelection(score=score_type == "auto", map_sigma=anomaly_map_sigma == "auto")
         self.schedule = ProgressiveDistillation(teacher_epochs, frozen_epochs, joint_epochs, min_schedule_steps)
         self.generator_loss = GeneratorLoss(wadv, wcon, wenc)
         self.discriminator_loss = DiscriminatorLoss()
@@ -198,7 +203,7 @@ class Pkdgan(StudentExportMixin, AnomalibModule):
         """Anomalib's component callbacks, the :class:`ProgressiveDistillation` schedule and the score selection."""
         callbacks = super().configure_callbacks()
         callbacks = list(callbacks) if isinstance(callbacks, Sequence) else [callbacks]
-        return [*callbacks, self.schedule, *([ScoreSelection()] if self.selects_score else [])]
+        return [*callbacks, self.schedule, self.selection]
 
     def _discriminator_step(self, network: GanNetwork, output: GanOutput, optimizer: Any, name: str) -> torch.Tensor:
         pred_real, _ = network.discriminate(output.canvas.detach())
@@ -264,24 +269,11 @@ class Pkdgan(StudentExportMixin, AnomalibModule):
         predictions = self.model(batch.image)
         return batch.update(**predictions._asdict())
 
-    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        """Store the chosen score (``score_type="auto"``) and whether the teacher was loaded pre-trained."""
-        checkpoint["pkdgan_score_type"] = self.model.score_type.value
-        checkpoint["pkdgan_teacher_pretrained"] = self.teacher_pretrained
-
-    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        """Restore the chosen score; refuse, with a clear message, a checkpoint that another model wrote."""
-        state = checkpoint.get("state_dict", {})
-        if not any(key.startswith("model.student.") for key in state):
-            msg = (
-                "This checkpoint was not written by a PKDGAN model (it has no 'model.student.*' weights; its first "
-                f"keys are {list(state)[:3]}). Pass a checkpoint from a Pkdgan/PKDGAN run."
-            )
-            raise ValueError(msg)
-        if "pkdgan_score_type" in checkpoint:
-            self.model.score_type = ScoreType(checkpoint["pkdgan_score_type"])
-        self.teacher_pretrained = checkpoint.get("pkdgan_teacher_pretrained", self.teacher_pretrained)
-        super().on_load_checkpoint(checkpoint)
+    def configure_evaluator(self) -> Evaluator:  # type: ignore[override]
+        """Anomalib's default metrics plus PRO (per-region overlap), computed wherever masks exist."""
+        evaluator = super().configure_evaluator()
+        evaluator.test_metrics.append(PRO(fields=["anomaly_map", "gt_mask"], prefix="pixel_", strict=False))
+        return evaluator
 
     @property
     def trainer_arguments(self) -> dict[str, Any]:

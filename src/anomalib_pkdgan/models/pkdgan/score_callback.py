@@ -1,10 +1,11 @@
 # Copyright (C) 2026 anomalib-pkdgan developers
 # SPDX-License-Identifier: Apache-2.0
 
-"""``score_type="auto"``: a callback that picks the student's score on the validation set (see :mod:`.score_selection`).
+"""Choices made on the validation set: ``score_type="auto"`` and ``anomaly_map_sigma="auto"``.
 
 Before each validation epoch (never during Lightning's sanity check) it scores the validation images both ways,
-keeps the score with the higher validation AUROC, and logs the choice with both AUROCs. The choice is made before
+keeps the score with the higher validation AUROC, and logs the choice with both AUROCs; where the validation set
+has masks, it also keeps the anomaly-map smoothing with the highest pixel AUROC. The choice is made before
 any validation batch, so the post-processor's normalisation and threshold come from the chosen score; rank 0
 decides for every rank under DDP. The model saves the choice in its checkpoints.
 """
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from lightning.pytorch import Callback, LightningModule, Trainer
 
-from .score_selection import best_score_type, score_aurocs, score_validation_set
+from .score_selection import ValidationScores, best_map_sigma, best_score_type, score_aurocs, score_validation_set
 from .torch_model import ScoreType
 
 if TYPE_CHECKING:
@@ -25,18 +26,38 @@ logger = logging.getLogger(__name__)
 
 
 class ScoreSelection(Callback):
-    """Choose the student's score (latent distance or reconstruction error) on validation data."""
+    """Choose the student's score and, where validation masks exist, the anomaly map's smoothing.
+
+    Args:
+        score: Choose the score (latent distance or reconstruction error) by validation image AUROC.
+        map_sigma: Choose the anomaly map's Gaussian smoothing by validation pixel AUROC (needs masks).
+    """
+
+    def __init__(self, score: bool = True, map_sigma: bool = False) -> None:
+        self.score = score
+        self.map_sigma = map_sigma
 
     def on_validation_epoch_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
-        """Score the validation set both ways and keep the better score."""
-        if trainer.sanity_checking:
+        """Score the validation set and keep the better score and smoothing."""
+        if trainer.sanity_checking or not (self.score or self.map_sigma):
             return
         model: Pkdgan = pl_module  # type: ignore[assignment]
         transform = getattr(model.pre_processor, "transform", None)
         loaders = trainer.val_dataloaders
         batches = chain.from_iterable(loaders if isinstance(loaders, list) else [loaders])  # streamed, not stored
-        scores, labels = score_validation_set(model.model, batches, transform, model.device)
-        aurocs = score_aurocs(scores, labels)
+        validation = score_validation_set(model.model, batches, transform, model.device)
+        if self.score:
+            self._choose_score(trainer, model, validation)
+        if self.map_sigma and validation.maps is not None and validation.masks is not None:
+            aurocs = best_map_sigma(validation.maps, validation.masks)
+            sigma = max(aurocs, key=lambda value: (aurocs[value], -value))
+            values = ", ".join(f"sigma {value:g}: {auroc:.4f}" for value, auroc in aurocs.items())
+            logger.info("PKDGAN anomaly_map_sigma='auto' uses %g (validation pixel AUROC: %s).", sigma, values)
+            model.model.anomaly_map_sigma = float(trainer.strategy.broadcast(sigma, src=0))
+
+    @staticmethod
+    def _choose_score(trainer: Trainer, model: "Pkdgan", validation: ValidationScores) -> None:
+        aurocs = score_aurocs(validation.scores, validation.labels)
         if aurocs is None:
             logger.info(
                 "PKDGAN score_type='auto': no anomalous validation images, keeping the %s score.",

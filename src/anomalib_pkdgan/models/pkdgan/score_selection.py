@@ -1,13 +1,14 @@
 # Copyright (C) 2026 anomalib-pkdgan developers
 # SPDX-License-Identifier: Apache-2.0
 
-"""Choose the student's anomaly score on validation data (``score_type="auto"``).
+"""Choose the student's anomaly score (``score_type="auto"``) and map smoothing on validation data.
 
 Which score separates normal from anomalous images better, the latent distance ``||z - z'||^2`` or the
 reconstruction error, differs between data sets and between training runs (see the model README). With
 ``score_type="auto"`` the model scores its validation set both ways before each validation epoch and keeps
 the score with the higher validation AUROC. It needs validation images of both labels; with normal images
-only, the current score (latent at first) is kept.
+only, the current score (latent at first) is kept. Where the validation set has ground-truth masks, the
+smoothing of the anomaly map (``anomaly_map_sigma="auto"``) is chosen the same way, by pixel AUROC.
 
 Example:
     >>> import torch
@@ -19,13 +20,16 @@ Example:
     <ScoreType.LATENT: 'latent'>
 """
 
-from collections.abc import Callable, Iterable
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as F  # noqa: N812
 from anomalib.data import Batch
 from torchmetrics.functional.classification import binary_auroc
 
-from .torch_model import PkdganModel, ScoreType
+from .torch_model import PkdganModel, ScoreType, map_smoothing
 
 
 def score_aurocs(scores: dict[ScoreType, torch.Tensor], labels: torch.Tensor) -> dict[ScoreType, float] | None:
@@ -40,14 +44,31 @@ def best_score_type(aurocs: dict[ScoreType, float]) -> ScoreType:
     return max(ScoreType, key=lambda score_type: (aurocs[score_type], score_type == ScoreType.LATENT))
 
 
+@dataclass
+class ValidationScores:
+    """The student's raw scores and maps of every validation image, with labels and masks where the data has them.
+
+    Attributes:
+        scores: ``{ScoreType: (N,) scores}``.
+        labels: ``(N,)``, 1 = anomalous.
+        maps: ``(N, 1, H, W)`` unsmoothed anomaly maps, or ``None`` when the validation set has no masks.
+        masks: ``(N, 1, H, W)`` ground-truth masks, or ``None``.
+    """
+
+    scores: dict[ScoreType, torch.Tensor]
+    labels: torch.Tensor
+    maps: torch.Tensor | None = None
+    masks: torch.Tensor | None = None
+
+
 @torch.no_grad()
 def score_validation_set(
     model: PkdganModel,
     batches: Iterable[Batch],
     transform: Callable[[torch.Tensor], torch.Tensor] | None,
     device: torch.device,
-) -> tuple[dict[ScoreType, torch.Tensor], torch.Tensor]:
-    """Every student score of every validation image, and the images' labels (1 = anomalous).
+) -> ValidationScores:
+    """Every student score (and, where masks exist, anomaly map) of every validation image.
 
     Args:
         model: The P-KDGAN networks (in eval mode, as during validation).
@@ -56,17 +77,58 @@ def score_validation_set(
         device: Where the model is.
     """
     scores: dict[ScoreType, list[torch.Tensor]] = {score_type: [] for score_type in ScoreType}
-    labels = []
+    labels, maps, masks = [], [], []
     for batch in batches:
         if batch.gt_label is None:
             continue
         images = batch.image.to(device)
         if transform is not None:
             images = transform(images)
-        batch_scores, _ = model.scores(images)
+        batch_scores, anomaly_map = model.scores(images)
         for score_type, values in batch_scores.items():
             scores[score_type].append(values.cpu())
         labels.append(torch.as_tensor(batch.gt_label).view(-1).cpu())
+        if getattr(batch, "gt_mask", None) is not None:
+            mask = torch.as_tensor(batch.gt_mask).float().view(anomaly_map.shape[0], 1, *batch.gt_mask.shape[-2:])
+            maps.append(anomaly_map.cpu())
+            masks.append(F.interpolate(mask, size=anomaly_map.shape[-2:], mode="nearest").cpu() > 0.5)
     if not labels:
-        return {score_type: torch.empty(0) for score_type in ScoreType}, torch.empty(0, dtype=torch.long)
-    return {score_type: torch.cat(values) for score_type, values in scores.items()}, torch.cat(labels).long()
+        return ValidationScores({score_type: torch.empty(0) for score_type in ScoreType}, torch.empty(0).long())
+    has_masks = len(masks) == len(labels) and bool(torch.cat(masks).any())
+    return ValidationScores(
+        scores={score_type: torch.cat(values) for score_type, values in scores.items()},
+        labels=torch.cat(labels).long(),
+        maps=torch.cat(maps) if has_masks else None,
+        masks=torch.cat(masks) if has_masks else None,
+    )
+
+
+MAP_SIGMAS = (0.0, 1.0, 2.0, 4.0)
+"""Smoothing of the anomaly map tried on validation masks (``anomaly_map_sigma="auto"``)."""
+
+MAX_PIXELS = 2_000_000
+"""Pixel AUROC on validation uses at most this many pixels (an even subsample), to stay quick on large images."""
+
+
+def best_map_sigma(maps: torch.Tensor, masks: torch.Tensor, sigmas: Sequence[float] = MAP_SIGMAS) -> dict[float, float]:
+    """Pixel AUROC of the anomaly maps smoothed with each sigma that fits the image (see :func:`.map_smoothing`).
+
+    Example:
+        >>> masks = torch.zeros(2, 1, 16, 16, dtype=torch.bool)
+        >>> masks[1, :, 4:12, 4:12] = True
+        >>> noisy = masks.float() + 2 * torch.rand(2, 1, 16, 16, generator=torch.Generator().manual_seed(0))
+        >>> aurocs = best_map_sigma(noisy, masks)
+        >>> sorted(aurocs)  # sigma 4 needs a 25-pixel kernel: too wide for 16x16 maps
+        [0.0, 1.0, 2.0]
+        >>> aurocs[2.0] > aurocs[0.0]  # smoothing averages the noise away inside the square
+        True
+    """
+    aurocs = {}
+    step = max(1, masks.numel() // MAX_PIXELS)
+    target = masks.flatten()[::step].int()
+    for sigma in sigmas:
+        if 2 * math.ceil(3 * sigma) + 1 >= min(maps.shape[-2:]):  # kernel wider than the image
+            continue
+        smoothed = map_smoothing(sigma)(maps)
+        aurocs[sigma] = float(binary_auroc(smoothed.flatten()[::step], target))
+    return aurocs

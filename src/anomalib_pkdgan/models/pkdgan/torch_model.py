@@ -27,6 +27,7 @@ from enum import Enum
 import torch
 import torch.nn.functional as F  # noqa: N812
 from anomalib.data import InferenceBatch
+from anomalib.models.components import GaussianBlur2d
 from anomalib.models.image.ganomaly.torch_model import Discriminator, GanomalyModel, Generator
 from torch import nn
 
@@ -38,6 +39,29 @@ LUMA = (0.2989, 0.587, 0.114)
 
 MIN_SIDE = 8
 """Smallest image side accepted: below it the padded canvas would be mostly padding."""
+
+
+def map_smoothing(sigma: float) -> nn.Module:
+    """Gaussian smoothing of anomaly maps (Anomalib's ``GaussianBlur2d``), or identity for ``sigma == 0``.
+
+    Example:
+        >>> map_smoothing(0.0)
+        Identity()
+        >>> map_smoothing(2.0)(torch.zeros(1, 1, 32, 32)).shape
+        torch.Size([1, 1, 32, 32])
+    """
+    if sigma < 0:
+        msg = f"PKDGAN anomaly_map_sigma must be >= 0, got {sigma}."
+        raise ValueError(msg)
+    if sigma == 0:
+        return nn.Identity()
+    blur = GaussianBlur2d(sigma=float(sigma), channels=1)
+    # The kernel follows from sigma, which checkpoints store on their own: keep it out of the state dict, so
+    # that weights load whatever smoothing the model was built with.
+    kernel = blur.kernel
+    del blur.kernel
+    blur.register_buffer("kernel", kernel, persistent=False)
+    return blur
 
 
 class ScoreType(str, Enum):
@@ -248,6 +272,7 @@ class PkdganModel(nn.Module):
         student_latent: Student latent size.
         extra_layers: Extra layers in every encoder/decoder (teacher and student alike).
         score_type: Per-image score reported at inference, see :class:`ScoreType`.
+        anomaly_map_sigma: Gaussian smoothing of the reported anomaly map (0: none); the scores are unchanged.
 
     Example:
         >>> model = PkdganModel((32, 32), num_input_channels=3, teacher_features=16, student_features=4)
@@ -265,6 +290,7 @@ class PkdganModel(nn.Module):
         student_latent: int = 16,
         extra_layers: int = 0,
         score_type: str = "latent",
+        anomaly_map_sigma: float = 0.0,
     ) -> None:
         super().__init__()
         if num_input_channels not in {1, 3}:
@@ -277,6 +303,17 @@ class PkdganModel(nn.Module):
         self.num_input_channels = num_input_channels
         self.register_buffer("luma", torch.tensor(LUMA).view(1, 3, 1, 1), persistent=False)
         self.luma: torch.Tensor
+        self.anomaly_map_sigma = anomaly_map_sigma
+
+    @property
+    def anomaly_map_sigma(self) -> float:
+        """Gaussian smoothing (sigma, pixels) of the anomaly map that inference reports; 0 for none."""
+        return self._anomaly_map_sigma
+
+    @anomaly_map_sigma.setter
+    def anomaly_map_sigma(self, sigma: float) -> None:
+        self.smooth_map = map_smoothing(sigma)
+        self._anomaly_map_sigma = float(sigma)
 
     def to_model_channels(self, images: torch.Tensor) -> torch.Tensor:
         """Convert a batch to the channel count the networks take (see :func:`convert_channels`)."""
@@ -313,10 +350,11 @@ class PkdganModel(nn.Module):
 
         Returns:
             InferenceBatch: ``pred_score`` (``score_type``) of shape ``(B,)`` and ``anomaly_map`` of shape
-            ``(B, 1, H, W)`` (squared reconstruction error, averaged over channels).
+            ``(B, 1, H, W)`` (squared reconstruction error, averaged over channels, smoothed with
+            ``anomaly_map_sigma``).
         """
         scores, anomaly_map = network_scores(self.student, self.to_model_channels(images))
-        return InferenceBatch(pred_score=scores[self.score_type], anomaly_map=anomaly_map)
+        return InferenceBatch(pred_score=scores[self.score_type], anomaly_map=self.smooth_map(anomaly_map))
 
 
 class StudentScorer(nn.Module):
@@ -338,6 +376,7 @@ class StudentScorer(nn.Module):
         self.student = model.student.generator_only()
         self.num_input_channels = model.num_input_channels
         self.score_type = model.score_type
+        self.smooth_map = deepcopy(model.smooth_map)
         self.register_buffer("luma", model.luma.clone(), persistent=False)
         self.luma: torch.Tensor
         self.train(model.training)
@@ -345,4 +384,4 @@ class StudentScorer(nn.Module):
     def forward(self, images: torch.Tensor) -> InferenceBatch:
         """Score pre-processed images, as :meth:`PkdganModel.forward`."""
         scores, anomaly_map = network_scores(self.student, convert_channels(images, self.num_input_channels, self.luma))
-        return InferenceBatch(pred_score=scores[self.score_type], anomaly_map=anomaly_map)
+        return InferenceBatch(pred_score=scores[self.score_type], anomaly_map=self.smooth_map(anomaly_map))
