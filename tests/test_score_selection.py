@@ -3,14 +3,16 @@
 
 """``score_type="auto"``: the student's score is chosen on validation AUROC and kept in checkpoints."""
 
+import numpy as np
 import pytest
 import torch
+from anomalib.data import Folder
 from anomalib.engine import Engine
-from torchmetrics.functional.classification import binary_auroc
+from PIL import Image
 
 from anomalib_pkdgan import Pkdgan, ScoreType
 from anomalib_pkdgan._compat import CHECKPOINTS_LOAD_WEIGHTS_ONLY
-from anomalib_pkdgan.models.pkdgan.score_selection import best_score_type, score_aurocs, score_validation_set
+from anomalib_pkdgan.models.pkdgan.score_selection import best_score_type, score_aurocs
 
 
 def test_best_score_type_takes_the_higher_auroc_and_needs_both_labels():
@@ -33,35 +35,79 @@ def test_unknown_score_type_is_refused(make_model):
         make_model(score_type="ssim")
 
 
-def test_auto_picks_the_score_with_the_higher_validation_auroc_and_keeps_it(digits, tmp_path, make_model):
-    model = make_model(teacher_epochs=1, frozen_epochs=1, joint_epochs=0)
-    assert model.selects_score
-    engine = Engine(max_epochs=model.schedule.total_epochs, default_root_dir=tmp_path, logger=False)
-    engine.fit(model, datamodule=digits)
-
-    model.eval()
-    scores, labels = score_validation_set(
-        model.model, digits.val_dataloader(), model.pre_processor.transform, model.device
+def _bright_square_folder(root):
+    """Dark noise images are normal, the same with a bright square anomalous; the validation set holds both."""
+    rng = np.random.default_rng(0)
+    for folder, count, bright in (("good", 16, False), ("good_test", 8, False), ("bad", 8, True)):
+        (root / folder).mkdir(parents=True)
+        for index in range(count):
+            image = rng.integers(0, 60, size=(16, 16, 3), dtype=np.uint8)
+            if bright:
+                image[4:12, 4:12] = 255
+            Image.fromarray(image).save(root / folder / f"{index:02d}.png")
+    datamodule = Folder(
+        name="bright_square",
+        root=root,
+        normal_dir="good",
+        normal_test_dir="good_test",
+        abnormal_dir="bad",
+        train_batch_size=8,
+        eval_batch_size=8,
+        num_workers=0,
     )
-    assert set(labels.tolist()) == {0, 1}, "the digits validation set must hold both labels for this test"
-    aurocs = {score_type: float(binary_auroc(values, labels.int())) for score_type, values in scores.items()}
-    assert aurocs[model.model.score_type] == max(aurocs.values()), aurocs
+    datamodule.setup()
+    labels = torch.cat([torch.as_tensor(batch.gt_label).view(-1) for batch in datamodule.val_dataloader()])
+    assert set(labels.int().tolist()) == {0, 1}, "the validation set must hold both labels for these tests"
+    return datamodule
+
+
+def _make_one_score_separate(model, monkeypatch, separating):
+    """Replace the student's scores: ``separating`` ranks every image by brightness (AUROC 1), the other in reverse.
+
+    Only the scores the selection reads (``PkdganModel.scores``) change; training, validation and test batches are
+    scored by the networks as usual.
+    """
+    real_scores = model.model.scores
+
+    def scores(images, network="student"):
+        values, anomaly_map = real_scores(images, network)
+        brightness = images.mean(dim=(1, 2, 3))
+        fake = {score_type: brightness if score_type == separating else -brightness for score_type in values}
+        return fake, anomaly_map
+
+    monkeypatch.setattr(model.model, "scores", scores)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("separating", list(ScoreType), ids=lambda score_type: score_type.value)
+def test_auto_picks_the_score_that_separates_the_validation_set_and_keeps_it(
+    separating, tmp_path, make_model, monkeypatch
+):
+    # Deterministic: one score separates the validation set perfectly, the other ranks it in reverse, in turn for
+    # each score type, so a selection that keeps the first score, always picks one type, or takes the lower AUROC
+    # fails one of the two cases.
+    datamodule = _bright_square_folder(tmp_path / "data")
+    model = make_model(input_size=(16, 16), joint_epochs=0)
+    _make_one_score_separate(model, monkeypatch, separating)
+    engine = Engine(max_epochs=model.schedule.total_epochs, accelerator="cpu", default_root_dir=tmp_path, logger=False)
+    engine.fit(model, datamodule=datamodule)
+    assert model.model.score_type == separating
 
     # The choice travels with the checkpoint, so test, predict and export use the same score.
-    other = ScoreType.RECONSTRUCTION if model.model.score_type == ScoreType.LATENT else ScoreType.LATENT
-    model.model.score_type = other
     path = tmp_path / "chosen.ckpt"
     engine.trainer.save_checkpoint(path)
     loaded = Pkdgan.load_from_checkpoint(path, weights_only=CHECKPOINTS_LOAD_WEIGHTS_ONLY)
-    assert loaded.model.score_type == other
-    images = torch.rand(3, 3, 32, 32) * 2 - 1
+    assert loaded.model.score_type == separating
+    images = torch.rand(3, 3, 16, 16) * 2 - 1
     expected, _ = loaded.model.eval().scores(images)
-    torch.testing.assert_close(loaded.model(images).pred_score, expected[other])
+    torch.testing.assert_close(loaded.model(images).pred_score, expected[separating])
 
 
-def test_a_fixed_score_type_is_not_replaced(digits, tmp_path, make_model):
-    model = make_model(score_type="reconstruction", teacher_epochs=1, frozen_epochs=1, joint_epochs=0)
-    engine = Engine(max_epochs=model.schedule.total_epochs, default_root_dir=tmp_path, logger=False)
-    engine.fit(model, datamodule=digits)
-    assert not model.selects_score
+@pytest.mark.slow
+def test_a_fixed_score_type_is_not_replaced(tmp_path, make_model, monkeypatch):
+    datamodule = _bright_square_folder(tmp_path / "data")
+    model = make_model(input_size=(16, 16), score_type="reconstruction", joint_epochs=0)
+    _make_one_score_separate(model, monkeypatch, ScoreType.LATENT)  # a selection would switch to latent
+    engine = Engine(max_epochs=model.schedule.total_epochs, accelerator="cpu", default_root_dir=tmp_path, logger=False)
+    engine.fit(model, datamodule=datamodule)
     assert model.model.score_type == ScoreType.RECONSTRUCTION
