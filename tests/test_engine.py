@@ -16,7 +16,10 @@ def test_fit_test_predict_on_one_class_digits(digits, tmp_path, make_model):
     engine = Engine(max_epochs=5, accelerator="cpu", logger=False, default_root_dir=tmp_path)
     engine.fit(model, datamodule=digits)
     results = engine.test(model, datamodule=digits)
-    assert 0.0 <= results[0]["image_AUROC"] <= 1.0
+    # Seeds 0-14 all give 0.943 (10 normal and 86 anomalous test images; random scores give 0.5 +- 0.1). That is the
+    # reconstruction score, chosen on validation, which ranks these images alike before and after so short a training:
+    # the floor guards the scoring, selection, normalisation and evaluation chain, not how much the networks learnt.
+    assert results[0]["image_AUROC"] >= 0.85
     # Normalisation statistics and the threshold come from validation, not from the test batch.
     assert np.isfinite(float(model.post_processor.image_threshold))
 
@@ -41,11 +44,13 @@ def _write_folder(root, rng, count, bright):
 def test_colour_model_on_anomalib_folder_datamodule_with_odd_image_size(tmp_path, make_model):
     rng = np.random.default_rng(0)
     _write_folder(tmp_path / "data" / "good", rng, 24, bright=False)
-    _write_folder(tmp_path / "data" / "bad", rng, 8, bright=True)
-    datamodule = Folder(
+    _write_folder(tmp_path / "data" / "good_test", rng, 20, bright=False)
+    _write_folder(tmp_path / "data" / "bad", rng, 20, bright=True)
+    datamodule = Folder(  # validation takes half of the test images: 10 normal and 10 anomalous are left to test
         name="synthetic",
         root=tmp_path / "data",
         normal_dir="good",
+        normal_test_dir="good_test",
         abnormal_dir="bad",
         train_batch_size=8,
         eval_batch_size=16,
@@ -55,4 +60,5 @@ def test_colour_model_on_anomalib_folder_datamodule_with_odd_image_size(tmp_path
     engine = Engine(max_epochs=5, accelerator="cpu", logger=False, default_root_dir=tmp_path)
     engine.fit(model, datamodule=datamodule)
     results = engine.test(model, datamodule=datamodule)
-    assert 0.0 <= results[0]["image_AUROC"] <= 1.0
+    # Seeds 0-19: 1.0 nineteen times, 0.95 once; random scores on 10 + 10 test images give 0.5 +- 0.13.
+    assert results[0]["image_AUROC"] >= 0.9
