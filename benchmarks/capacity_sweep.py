@@ -9,7 +9,8 @@ training images, and writes one row per cell to ``capacity_sweep.csv``: the stud
 compression ratio, the **validation** AUROC of both scores (what a size would be chosen by), and the test
 AUROCs, recorded to report what a choice does (``test_auroc_auto`` is the test AUROC of the score with the
 higher validation AUROC, as ``score_type="auto"`` picks it). A cell is a data set, class, seed, ``--epochs``,
-training-image cap and student size (``cells.CAPACITY``); finished cells are skipped, so an interrupted run loses
+training-image cap, batch size and student design and size (``cells.CAPACITY``; ``--block separable`` builds
+depthwise-separable students); finished cells are skipped, so an interrupted run loses
 nothing. The teachers come from the benchmark's cache under ``--work`` (keyed by data set, class, seed,
 ``--max-train-images``, ``--batch-size``, ``--epochs`` and the teacher's size, whatever the students'
 ``--train-images``); a missing one is trained as ``one_class_benchmark.py`` trains it.
@@ -24,6 +25,7 @@ from lightning.pytorch import seed_everything
 
 from anomalib_pkdgan import Pkdgan, ScoreType
 from anomalib_pkdgan.models.pkdgan.score_selection import best_score_type, score_aurocs
+from anomalib_pkdgan.models.pkdgan.student_design import STUDENT_BLOCKS
 from cells import CAPACITY
 from flops import count
 from one_class_benchmark import epoch_counted_pkdgan, gan_scores, model_sizes, one_class_split, parse_list, train
@@ -38,6 +40,7 @@ def aurocs(model: Pkdgan, images: torch.Tensor, labels) -> dict[ScoreType, float
 def main() -> None:
     parser = sweep_parser(__doc__.splitlines()[0], classes="2")
     parser.add_argument("--students", type=pairs(int), default="3:16,8:32,16:64", help="comma list of features:latent")
+    parser.add_argument("--block", choices=STUDENT_BLOCKS, default="standard", help="the students' design")
     parser.add_argument(
         "--train-images",
         default=None,
@@ -55,7 +58,8 @@ def main() -> None:
                         "dataset": dataset, "normal_class": normal_class, "seed": seed, "epochs": args.epochs,
                         "train_images": images,
                     }  # fmt: skip
-                    cells = [{**split, "student_features": f, "student_latent": z} for f, z in args.students]
+                    design = {"batch_size": args.batch_size, "student_block": args.block}
+                    cells = [{**split, **design, "student_features": f, "student_latent": z} for f, z in args.students]
                     todo = [cell for cell in cells if CAPACITY.key(cell) not in done]
                     if not todo:
                         continue
@@ -68,10 +72,14 @@ def main() -> None:
                         seed_everything(seed, workers=True)
                         sizes = {**model_sizes(dataset), "student_features": features, "student_latent": latent}
                         model = epoch_counted_pkdgan(
-                            **sizes, visualizer=False, evaluator=False, teacher_checkpoint=teacher,
+                            **sizes, student_block=args.block, visualizer=False, evaluator=False,
+                            teacher_checkpoint=teacher,
                             frozen_epochs=args.epochs, joint_epochs=args.epochs,
                         )  # fmt: skip
-                        work = args.work / f"capacity_{'_'.join(map(str, split.values()))}_{features}_{latent}"
+                        work = (
+                            args.work
+                            / f"capacity_{'_'.join(map(str, split.values()))}_{args.block}_{features}_{latent}"
+                        )
                         seconds = train(model, datamodule, work, model.schedule.total_epochs)
                         val = aurocs(model, val_images, val_labels)
                         test = aurocs(model, test_images, test_labels)

@@ -113,6 +113,8 @@ CAPACITY = CellSchema(
         "seed",
         "epochs",
         "train_images",
+        "batch_size",
+        "student_block",
         "student_features",
         "student_latent",
         "student_flops",
@@ -130,11 +132,14 @@ CAPACITY = CellSchema(
         ("seed", int),
         ("epochs", int),
         ("train_images", int),
+        ("batch_size", int),
+        ("student_block", str),
         ("student_features", int),
         ("student_latent", int),
     ),
 )
-"""``capacity_sweep.py``: one student size and training-image cap on one (data set, class, seed, epochs)."""
+"""``capacity_sweep.py``: one student design, size, training-image cap and batch size on one (data set, class,
+seed, epochs)."""
 
 SCHEMAS = (ONECLASS, DISTILL, CAPACITY)
 """Every per-cell result file."""

@@ -42,6 +42,8 @@ VARIANTS = (
     "anomalib_ganomaly",
 )
 STUDENTS = ("student_alone", "kd_frozen", "kd_joint", "pkdgan")
+DEFAULT_BATCH = 32
+"""The benchmark's batch size: capacity-sweep rows at another batch size are not compared with its rows."""
 NAMES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "cifar10": "CIFAR-10", "digits": "digits"}
 PAPER = {"mnist": 97.25, "fashion_mnist": 92.93}
 """The paper's P-KDGAN student: mean AUROC (%) over the classes."""
@@ -237,12 +239,22 @@ def sweep_table(rows: list[dict]) -> str:
 
 
 @cache
-def default_student(dataset: str) -> tuple[int, int] | None:
-    """``(features, latent)`` of the student in a data set's config (``None`` for data sets without one)."""
+def default_student(dataset: str) -> tuple[str, int, int] | None:
+    """``(design, features, latent)`` of the student in a data set's config (``None`` without a config)."""
     if dataset not in CONFIG_OF:
         return None
     init = config_init_args(dataset)
-    return init["student_features"], init["student_latent"]
+    return init.get("student_block", "standard"), init["student_features"], init["student_latent"]
+
+
+def student_of(row: dict) -> tuple[str, int, int]:
+    """``(design, features, latent)`` of a capacity-sweep row."""
+    return row["student_block"], int(row["student_features"]), int(row["student_latent"])
+
+
+def student_label(block: str, features: int, latent: int) -> str:
+    """``3/16``, or ``6/100 separable``."""
+    return f"{features}/{latent}" + ("" if block == "standard" else f" {block}")
 
 
 def capacity_table(rows: list[dict], sweep: list[dict]) -> str:
@@ -254,22 +266,17 @@ def capacity_table(rows: list[dict], sweep: list[dict]) -> str:
     default_rows = {
         (r["dataset"], r["normal_class"], r["seed"], r["train_images"]): float(r["test_auroc_latent"])
         for r in sweep
-        if (int(r["student_features"]), int(r["student_latent"])) == default_student(r["dataset"])
+        if student_of(r) == default_student(r["dataset"]) and int(r["batch_size"]) == DEFAULT_BATCH
     }
     groups: dict = defaultdict(list)
     for r in sweep:
-        key = (
-            r["dataset"],
-            int(r["seed"]),
-            int(r["train_images"]),
-            int(r["student_features"]),
-            int(r["student_latent"]),
-        )
+        key = (r["dataset"], int(r["seed"]), int(r["train_images"]), int(r["batch_size"]), *student_of(r))
         groups[key].append(r)
     out = [
-        "| data set | seed | classes | training images | student (features/latent) | MFLOPs | teacher:student | "
-        "validation (best score) | test latent | test auto | default student, same cells (latent) | kNN, same cells |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| data set | seed | classes | training images | batch | student (features/latent) | MFLOPs | "
+        "teacher:student | validation (best score) | test latent | test auto | "
+        "default student, same cells (latent) | kNN, same cells |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     marked: set[tuple[str, str]] = set()  # (data set, seed) of the rows that fall back on the benchmark's rows
     for key in sorted(groups):
@@ -283,7 +290,8 @@ def capacity_table(rows: list[dict], sweep: list[dict]) -> str:
         knn = [bench.get((key[0], c, "knn_pixels", seed)) for c, seed, _ in cells]
         classes = ",".join(sorted({c for c, *_ in cells}, key=int))
         out.append(
-            f"| {NAMES.get(key[0], key[0])} | {key[1]} | {classes} | {key[2] or 'all'} | {key[3]}/{key[4]} | "
+            f"| {NAMES.get(key[0], key[0])} | {key[1]} | {classes} | {key[2] or 'all'} | {key[3]} | "
+            f"{student_label(*key[4:])} | "
             f"{mean(int(r['student_flops']) for r in group) / 1e6:.3f} | "
             f"{mean(float(r['flops_ratio']) for r in group):.0f}:1 | "
             f"{100 * mean(max(float(r['val_auroc_latent']), float(r['val_auroc_reconstruction'])) for r in group):.1f}"
@@ -310,7 +318,8 @@ def rerun_agreement(bench: dict, sweep: list[dict]) -> str:
             bench[(r["dataset"], r["normal_class"], "pkdgan", r["seed"])],
         )
         for r in sweep
-        if (int(r["student_features"]), int(r["student_latent"])) == default_student(r["dataset"])
+        if student_of(r) == default_student(r["dataset"])
+        and int(r["batch_size"]) == DEFAULT_BATCH
         and (r["dataset"], r["normal_class"], "pkdgan", r["seed"]) in bench
     }
     if not pairs:
@@ -389,8 +398,8 @@ def wide_students(sweep: list[dict], rows: list[dict]) -> dict[tuple[str, str], 
         benchmark_classes[r["dataset"]].add(r["normal_class"])
     by_seed: dict = defaultdict(list)
     for r in sweep:
-        size = (int(r["student_features"]), int(r["student_latent"]))
-        if size != default_student(r["dataset"]):
+        size = student_of(r)
+        if size != default_student(r["dataset"]) and int(r["batch_size"]) == DEFAULT_BATCH:
             by_seed[(r["dataset"], size, int(r["seed"]))].append(r)
     pooled: dict = defaultdict(dict)
     for (dataset, size, seed), group in by_seed.items():
@@ -399,7 +408,7 @@ def wide_students(sweep: list[dict], rows: list[dict]) -> dict[tuple[str, str], 
     groups = {}
     for (dataset, size), seeds in pooled.items():
         label = "seed" if len(seeds) == 1 else "seeds"
-        name = f"pkdgan {size[0]}/{size[1]} ({label} {', '.join(str(seed) for seed in sorted(seeds))})"
+        name = f"pkdgan {student_label(*size)} ({label} {', '.join(str(seed) for seed in sorted(seeds))})"
         groups[(dataset, name)] = [r for seed in sorted(seeds) for r in seeds[seed]]
     return groups
 

@@ -58,6 +58,8 @@ class Pkdgan(PkdganCheckpointMixin, StudentExportMixin, AnomalibModule):
         student_features: Student base width. The default 3 makes the student 323x cheaper at 32x32.
         student_latent: Student latent size.
         extra_layers: Extra 3x3 blocks in every encoder and decoder.
+        student_block: ``"standard"`` (the paper's student: the teacher's shape with fewer channels) or
+            ``"separable"`` (depthwise-separable convolutions: wider at the same FLOPs, see :mod:`.student_design`).
         score_type: ``"auto"`` (the student's score with the higher validation AUROC, see :mod:`.score_callback`),
             ``"latent"`` (``||z - z'||^2``, the paper's score) or ``"reconstruction"``.
         anomaly_map_sigma: Gaussian smoothing of the anomaly map: ``"auto"`` (chosen by validation pixel AUROC
@@ -100,6 +102,7 @@ class Pkdgan(PkdganCheckpointMixin, StudentExportMixin, AnomalibModule):
         student_features: int = 3,
         student_latent: int = 16,
         extra_layers: int = 0,
+        student_block: str = "standard",
         score_type: str = "auto",
         anomaly_map_sigma: float | str = "auto",
         teacher_epochs: int = 15,
@@ -149,6 +152,7 @@ class Pkdgan(PkdganCheckpointMixin, StudentExportMixin, AnomalibModule):
             student_features=student_features,
             student_latent=student_latent,
             extra_layers=extra_layers,
+            student_block=student_block,
             score_type=ScoreType.LATENT if score_type == "auto" else score_type,
             anomaly_map_sigma=0.0 if anomaly_map_sigma == "auto" else float(anomaly_map_sigma),
         )

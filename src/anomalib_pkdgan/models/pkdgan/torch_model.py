@@ -31,6 +31,8 @@ from anomalib.models.components import GaussianBlur2d
 from anomalib.models.image.ganomaly.torch_model import Discriminator, GanomalyModel, Generator
 from torch import nn
 
+from .student_design import check_block, make_separable
+
 MIN_CANVAS = 32
 """Smallest square canvas on which Anomalib's GANomaly encoder gives a 1x1 latent."""
 
@@ -112,6 +114,8 @@ class GanNetwork(nn.Module):
         n_features: Base width: channels of the first convolution, doubled at each down-sampling.
         latent_vec_size: Size of the latents ``z`` and ``z'``.
         extra_layers: Extra 3x3 convolution blocks in each encoder and decoder.
+        block: ``"standard"`` (GANomaly's convolutions) or ``"separable"`` (the generator's convolutions made
+            depthwise-separable, see :mod:`.student_design`; the discriminator stays standard).
 
     Example:
         >>> net = GanNetwork((32, 32), num_input_channels=3, n_features=8, latent_vec_size=16)
@@ -127,6 +131,7 @@ class GanNetwork(nn.Module):
         n_features: int,
         latent_vec_size: int,
         extra_layers: int = 0,
+        block: str = "standard",
     ) -> None:
         super().__init__()
         input_size = (int(input_size[0]), int(input_size[1]))
@@ -151,6 +156,8 @@ class GanNetwork(nn.Module):
         self.canvas = canvas_size(input_size)
         square = (self.canvas, self.canvas)
         self.generator = Generator(square, latent_vec_size, num_input_channels, n_features, extra_layers)
+        if check_block(block) == "separable":
+            make_separable(self.generator)
         self.discriminator = Discriminator(square, num_input_channels, n_features, extra_layers)
         # DCGAN initialisation. Anomalib's GanomalyModel calls ``weights_init(self.generator)`` directly, which
         # only looks at the top-level module's class name and so initialises nothing; ``apply`` reaches every layer.
@@ -271,6 +278,7 @@ class PkdganModel(nn.Module):
         student_features: Student base width.
         student_latent: Student latent size.
         extra_layers: Extra layers in every encoder/decoder (teacher and student alike).
+        student_block: The student generator's design, ``"standard"`` (the paper's) or ``"separable"``.
         score_type: Per-image score reported at inference, see :class:`ScoreType`.
         anomaly_map_sigma: Gaussian smoothing of the reported anomaly map (0: none); the scores are unchanged.
 
@@ -289,6 +297,7 @@ class PkdganModel(nn.Module):
         student_features: int = 3,
         student_latent: int = 16,
         extra_layers: int = 0,
+        student_block: str = "standard",
         score_type: str = "latent",
         anomaly_map_sigma: float = 0.0,
     ) -> None:
@@ -298,7 +307,9 @@ class PkdganModel(nn.Module):
             raise ValueError(msg)
         self.score_type = ScoreType(score_type)
         self.teacher = GanNetwork(input_size, num_input_channels, teacher_features, teacher_latent, extra_layers)
-        self.student = GanNetwork(input_size, num_input_channels, student_features, student_latent, extra_layers)
+        self.student = GanNetwork(
+            input_size, num_input_channels, student_features, student_latent, extra_layers, student_block
+        )
         self.latent_projection = nn.Conv2d(student_latent, teacher_latent, kernel_size=1, bias=False)
         self.num_input_channels = num_input_channels
         self.register_buffer("luma", torch.tensor(LUMA).view(1, 3, 1, 1), persistent=False)
