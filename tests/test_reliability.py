@@ -3,7 +3,11 @@
 
 """Diverging losses are caught at the step they happen; the same seed gives the same scores."""
 
+import errno
+from pathlib import Path
+
 import numpy as np
+import openvino
 import pytest
 import torch
 from anomalib.callbacks.checkpoint import ModelCheckpoint
@@ -150,3 +154,67 @@ def test_divergence_keeps_the_last_good_checkpoint(digits, tmp_path, make_model)
         tmp_path / "ckpt" / "epoch=0.ckpt", weights_only=CHECKPOINTS_LOAD_WEIGHTS_ONLY
     )
     assert all(torch.isfinite(p).all() for p in restored.parameters())
+
+
+def _break_export(monkeypatch, kind):
+    """Make the ``kind`` export fail as a full disk would, after it began writing its file; return the paths it wrote.
+
+    The ONNX export is cut inside ``torch.onnx.export``, the Torch export inside ``torch.save``; the OpenVINO export
+    runs its ONNX step for real (into a temporary folder) and is cut when it saves the IR.
+    """
+    written = []
+
+    def fail(path):
+        Path(path).write_bytes(b"half a model")
+        written.append(Path(path))
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    def onnx_export(*args, **kwargs):
+        fail(kwargs["f"] if "f" in kwargs else args[2])
+
+    if kind == "torch":
+        monkeypatch.setattr(torch, "save", lambda obj, f, *args, **kwargs: fail(f))
+    elif kind == "onnx":
+        monkeypatch.setattr(torch.onnx, "export", onnx_export)
+    else:
+        monkeypatch.setattr(openvino, "save_model", lambda model, path, *args, **kwargs: fail(path))
+    return written
+
+
+EXPORT_KINDS = ["torch", "onnx", "openvino"]
+
+
+@pytest.mark.parametrize("kind", EXPORT_KINDS)
+def test_a_failed_export_removes_the_folder_it_had_started(kind, tmp_path, make_model, monkeypatch):
+    model = make_model()
+    model.student_steps.fill_(1)  # exportable: the guard refuses a student that never trained
+    root = tmp_path / "export"
+    others = [root / "notes.txt", root / "weights" / "other" / "model.bin"]  # earlier exports into the same root
+    for path in others:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("kept")
+    written = _break_export(monkeypatch, kind)
+
+    with pytest.raises(OSError, match="No space left on device"):
+        getattr(model, f"to_{kind}")(root)
+
+    target = root / "weights" / kind
+    assert [path.parent for path in written] == [target]  # it failed inside the folder, after writing to it
+    assert not target.exists()
+    assert all(path.read_text() == "kept" for path in others)
+
+
+@pytest.mark.parametrize("kind", EXPORT_KINDS)
+def test_a_failed_export_keeps_a_folder_that_was_there_before(kind, tmp_path, make_model, monkeypatch):
+    model = make_model()
+    model.student_steps.fill_(1)
+    target = tmp_path / "export" / "weights" / kind
+    target.mkdir(parents=True)
+    (target / "previous.bin").write_text("an earlier export")
+    written = _break_export(monkeypatch, kind)
+
+    with pytest.raises(OSError, match="No space left on device"):
+        getattr(model, f"to_{kind}")(tmp_path / "export")
+
+    assert [path.parent for path in written] == [target]
+    assert (target / "previous.bin").read_text() == "an earlier export"
