@@ -28,7 +28,15 @@ from anomalib_pkdgan.models.pkdgan.score_selection import best_score_type, score
 from anomalib_pkdgan.models.pkdgan.student_design import STUDENT_BLOCKS
 from cells import CAPACITY
 from flops import count
-from one_class_benchmark import epoch_counted_pkdgan, gan_scores, model_sizes, one_class_split, parse_list, train
+from one_class_benchmark import (
+    BestEpochTestAUROC,
+    epoch_counted_pkdgan,
+    gan_scores,
+    model_sizes,
+    one_class_split,
+    parse_list,
+    train,
+)
 from sweep_common import ensure_teacher, pairs, prepare, sweep_parser
 
 
@@ -80,7 +88,8 @@ def main() -> None:
                             args.work
                             / f"capacity_{'_'.join(map(str, split.values()))}_{args.block}_{features}_{latent}"
                         )
-                        seconds = train(model, datamodule, work, model.schedule.total_epochs)
+                        best_epoch = BestEpochTestAUROC(test_images, test_labels, "student")
+                        seconds = train(model, datamodule, work, model.schedule.total_epochs, [best_epoch])
                         val = aurocs(model, val_images, val_labels)
                         test = aurocs(model, test_images, test_labels)
                         channels = sizes.get("num_input_channels", 1)
@@ -95,6 +104,7 @@ def main() -> None:
                             "test_auroc_latent": round(test[ScoreType.LATENT], 6),
                             "test_auroc_reconstruction": round(test[ScoreType.RECONSTRUCTION], 6),
                             "test_auroc_auto": round(test[best_score_type(val)], 6),
+                            "test_auroc_best_epoch": round(best_epoch.best, 6),  # GANomaly's protocol, apart
                             "train_seconds": round(seconds, 1),
                         }
                         CAPACITY.append(args.out, row)

@@ -124,6 +124,7 @@ CAPACITY = CellSchema(
         "test_auroc_latent",
         "test_auroc_reconstruction",
         "test_auroc_auto",
+        "test_auroc_best_epoch",
         "train_seconds",
     ),
     key_columns=(
