@@ -186,7 +186,7 @@ class OneClassVision(AnomalibDataModule):
         >>> dm.setup()
         >>> batch = next(iter(dm.val_dataloader()))
         >>> type(batch).__name__, batch.gt_label.unique().tolist()
-        ('ImageBatch', [0, 1])
+        ('ImageBatch', [False, True])
     """
 
     def __init__(
