@@ -37,7 +37,6 @@ import logging
 import math
 import time
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -123,54 +122,35 @@ def pkdgan_rows(args: argparse.Namespace, folder: Path, settings: Settings, seed
     seconds = time.perf_counter() - start
     model.eval()
     rows = {}
-    student_val, student_test = gan_outputs(model, val, "student"), gan_outputs(model, test, "student")
-    chosen, sigma = model.model.score_type, model.model.anomaly_map_sigma
-    row = evaluate(val, test, student_val.scores[chosen], student_test.scores[chosen], student_val.reported,
-                   student_test.reported)  # fmt: skip
-    rows["pkdgan_student"] = {**row, "settings": f"score={chosen.value} sigma={sigma:g}"}
-    save_examples(args.work / "examples" / f"{folder.name}_seed{seed}.npz", test, student_test.reported,
-                  student_val.reported)  # fmt: skip
-    teacher_val, teacher_test = gan_outputs(model, val, "teacher"), gan_outputs(model, test, "teacher")
-    labels = torch.from_numpy(val.labels)
-    chosen = best_score_type(score_aurocs({t: torch.from_numpy(v) for t, v in teacher_val.scores.items()}, labels))
-    sigma = choose_sigma(teacher_val.maps, val.masks)
-    val_maps, test_maps = smoothed(teacher_val.maps, sigma), smoothed(teacher_test.maps, sigma)
-    row = evaluate(val, test, teacher_val.scores[chosen], teacher_test.scores[chosen], val_maps, test_maps)
-    rows["pkdgan_teacher"] = {**row, "settings": f"score={chosen.value} sigma={sigma:g}"}
+    for network in ("student", "teacher"):
+        (val_scores, val_maps), (test_scores, test_maps) = (gan_outputs(model, split, network) for split in (val, test))
+        if network == "student":  # the model's own choices, as its inference reports them
+            chosen, sigma = model.model.score_type, model.model.anomaly_map_sigma
+        else:  # the same rules, applied here
+            aurocs = score_aurocs({t: torch.from_numpy(v) for t, v in val_scores.items()}, torch.from_numpy(val.labels))
+            chosen, sigma = best_score_type(aurocs), choose_sigma(val_maps, val.masks)
+        val_maps, test_maps = smoothed(val_maps, sigma), smoothed(test_maps, sigma)
+        row = evaluate(val, test, val_scores[chosen], test_scores[chosen], val_maps, test_maps)
+        rows[f"pkdgan_{network}"] = {**row, "settings": f"score={chosen.value} sigma={sigma:g}"}
+        if network == "student":
+            save_examples(args.work / "examples" / f"{folder.name}_seed{seed}.npz", test, test_maps, val_maps)
     for row in rows.values():
         row["train_seconds"] = seconds
     return rows
 
 
-@dataclass
-class GanOutputs:
-    """One network's outputs on a split: raw scores of both types, raw maps, and the maps the model reports."""
-
-    scores: dict[ScoreType, np.ndarray]
-    maps: np.ndarray
-    reported: np.ndarray
-
-
 @torch.no_grad()
-def gan_outputs(model: Pkdgan, split: Split, network: str) -> GanOutputs:
-    """Score a split with the ``"student"`` or the ``"teacher"`` of a trained P-KDGAN, pre-processed as in training.
-
-    ``reported`` is the student's map as inference gives it (smoothed with the model's chosen sigma).
-    """
+def gan_outputs(model: Pkdgan, split: Split, network: str) -> tuple[dict[ScoreType, np.ndarray], np.ndarray]:
+    """Raw scores of both types and raw maps of a trained P-KDGAN's ``"student"`` or ``"teacher"`` on a split,
+    pre-processed as in training."""
     scores: dict[ScoreType, list[torch.Tensor]] = {score_type: [] for score_type in ScoreType}
-    maps, reported = [], []
+    maps = []
     for chunk in split.images.split(64):
-        images = model.pre_processor.transform(chunk)
-        chunk_scores, raw = model.model.scores(images, network)
+        chunk_scores, raw = model.model.scores(model.pre_processor.transform(chunk), network)
         for score_type, values in chunk_scores.items():
             scores[score_type].append(values)
         maps.append(raw[:, 0])
-        reported.append(model.model(images).anomaly_map[:, 0])
-    return GanOutputs(
-        {score_type: torch.cat(values).numpy() for score_type, values in scores.items()},
-        torch.cat(maps).numpy(),
-        torch.cat(reported).numpy(),
-    )
+    return {score_type: torch.cat(values).numpy() for score_type, values in scores.items()}, torch.cat(maps).numpy()
 
 
 def save_examples(path: Path, test: Split, maps: np.ndarray, val_maps: np.ndarray) -> None:
@@ -284,7 +264,7 @@ def parse_args() -> argparse.Namespace:
         args.sources, args.sizes, args.seeds, args.train, args.test_good, args.per_defect = "brick", "32", "0", 32, 8, 4
         args.teacher_features, args.teacher_latent, args.student_features, args.student_latent = 8, 16, 2, 4
         args.epochs, args.min_schedule_steps, args.batch_size = "1,1,1", 24, 8
-        torch.set_num_threads(1)  # tiny networks: a second thread costs more than it gives, on a busy machine many times
+        torch.set_num_threads(1)  # tiny networks: a second thread costs more than it gives (far more on a busy CPU)
     args.epochs = tuple(int(e) for e in args.epochs.split(","))
     unknown = set(args.models.split(",")) - set(MODELS)
     if unknown:
