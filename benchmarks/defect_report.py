@@ -92,18 +92,19 @@ def example_strip(image: np.ndarray, mask: np.ndarray, anomaly_map: np.ndarray, 
 
 
 def write_figure(examples: Path, path: Path) -> None:
-    """One row per data set with saved examples (see ``defects.save_examples``); nothing if there are none."""
-    files = sorted(examples.glob("*.npz"))
+    """One row per data set with examples in ``examples`` (see ``defects.save_examples``); nothing if none."""
+    files = {}  # data set -> its first seed's examples
+    for file in sorted(examples.glob("*.npz")):
+        files.setdefault(file.stem.rsplit("_seed", 1)[0], file)
     if not files:
         return
     rows = []
-    for row, file in enumerate(files):
+    for row, (name, file) in enumerate(files.items()):
         data = np.load(file)
         kinds = list(data["kinds"])
         defective = [index for index, kind in enumerate(kinds) if kind != "good"]
         chosen = [kinds.index("good"), *(defective[(2 * row + i) % len(defective)] for i in range(2))]
         scale = max(float(data["scale"]), 1e-12)
-        name = file.stem.rsplit("_seed", 1)[0]
         maps = np.clip(data["maps"] / scale, 0, 1)
         strips = [example_strip(data["images"][i], data["masks"][i], maps[i], f"{name}: {kinds[i]}") for i in chosen]
         rows.append(np.concatenate([np.asarray(strip) for strip in strips], axis=1))

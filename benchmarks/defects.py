@@ -35,6 +35,7 @@ visualiser) are written from the results.
 import argparse
 import logging
 import math
+import re
 import time
 import warnings
 from pathlib import Path
@@ -96,6 +97,11 @@ def cell_of(args: argparse.Namespace, dataset: str, seed: int, model: str) -> di
     return {"model": model, "dataset": dataset, "seed": seed, "budget": "" if model in BASELINES else gan_budget(args)}
 
 
+def examples_dir(args: argparse.Namespace) -> Path:
+    """Where this budget's examples for the figure are kept (one file per data set and seed)."""
+    return args.work / "examples" / re.sub(r"\W+", "_", gan_budget(args))
+
+
 def engine(args: argparse.Namespace, name: str, **limits: int) -> Engine:
     """A quiet CPU Engine writing under ``--work``; ``--max-epochs`` caps every GAN."""
     if args.max_epochs:
@@ -133,7 +139,7 @@ def pkdgan_rows(args: argparse.Namespace, folder: Path, settings: Settings, seed
         row = evaluate(val, test, val_scores[chosen], test_scores[chosen], val_maps, test_maps)
         rows[f"pkdgan_{network}"] = {**row, "settings": f"score={chosen.value} sigma={sigma:g}"}
         if network == "student":
-            save_examples(args.work / "examples" / f"{folder.name}_seed{seed}.npz", test, test_maps, val_maps)
+            save_examples(examples_dir(args) / f"{folder.name}_seed{seed}.npz", test, test_maps, val_maps)
     for row in rows.values():
         row["train_seconds"] = seconds
     return rows
@@ -289,7 +295,7 @@ def main() -> None:
                 if todo:
                     run_cell(args, settings, seed, todo)
     write_table(args.out / DEFECT_CELLS.file, args.out / "defects.md", gan_budget(args), MODELS)
-    write_figure(args.work / "examples", args.out / "defects_examples.png")
+    write_figure(examples_dir(args), args.out / "defects_examples.png")
 
 
 if __name__ == "__main__":
