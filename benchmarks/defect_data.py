@@ -49,6 +49,10 @@ from PIL import Image, ImageDraw
 FORMAT_VERSION = 1
 """Bumped whenever the same settings would write other images; part of the manifest."""
 
+COUNTS = {"train": 300, "test_good": 60, "per_defect": 16}
+"""Images per data set by default, about an MVTec AD category's: normal training images, normal test images, and
+defective test images of each kind."""
+
 TEST_BAND = 0.6
 """Texture test crops (normal and defective) start below this fraction of the source's height; training crops
 end above it."""
@@ -305,9 +309,9 @@ def main() -> None:
     parser.add_argument("--root", type=Path, default=Path(__file__).resolve().parent / "work" / "defects")
     parser.add_argument("--sources", default=",".join(SOURCES))
     parser.add_argument("--sizes", default="64,128")
-    parser.add_argument("--train", type=int, default=300, help="normal training images per data set")
-    parser.add_argument("--test-good", type=int, default=60, help="normal test images")
-    parser.add_argument("--per-defect", type=int, default=16, help="defective test images of each kind")
+    parser.add_argument("--train", type=int, default=COUNTS["train"], help="normal training images per data set")
+    parser.add_argument("--test-good", type=int, default=COUNTS["test_good"], help="normal test images")
+    parser.add_argument("--per-defect", type=int, default=COUNTS["per_defect"], help="defective images of each kind")
     parser.add_argument("--defects", default=",".join(DEFECTS))
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()

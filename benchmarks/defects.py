@@ -50,7 +50,7 @@ from anomalib_pkdgan import Pkdgan, ScoreType
 from anomalib_pkdgan.models.pkdgan.schedule import plan_phases
 from anomalib_pkdgan.models.pkdgan.score_selection import best_score_type, score_aurocs
 from cells import CellSchema
-from defect_data import DEFECTS, SOURCES, Settings, write_dataset
+from defect_data import COUNTS, DEFECTS, SOURCES, Settings, write_dataset
 from defect_eval import Split, choose_sigma, evaluate, fit_baseline, folder_datamodule, load_split, pixels, smoothed
 from defect_report import write_figure, write_table
 
@@ -249,9 +249,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--sizes", default="64,128")
     parser.add_argument("--seeds", default="0")
     parser.add_argument("--models", default=",".join(MODELS))
-    parser.add_argument("--train", type=int, default=300, help="normal training images per data set")
-    parser.add_argument("--test-good", type=int, default=60, help="normal test images (half go to validation)")
-    parser.add_argument("--per-defect", type=int, default=16, help="defective test images of each kind")
+    parser.add_argument("--train", type=int, default=COUNTS["train"], help="normal training images per data set")
+    parser.add_argument("--test-good", type=int, default=COUNTS["test_good"], help="normal test images (half: val)")
+    parser.add_argument("--per-defect", type=int, default=COUNTS["per_defect"], help="defective images of each kind")
     parser.add_argument("--teacher-features", type=int, default=64)
     parser.add_argument("--teacher-latent", type=int, default=100)
     parser.add_argument("--student-features", type=int, default=8)
