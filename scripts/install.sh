@@ -8,6 +8,8 @@
 #                    supported, see README)
 #   PKDGAN_TORCH     the torch requirement installed first (default: torch==2.14.1 torchvision==0.29.1,
 #                    which pip takes from local disk on the project's machines; any CPU build works)
+#   PKDGAN_ANOMALIB_EXTRA  more requirements of that "existing environment" (CI gives Anomalib 2.4.2 "pandas<3":
+#                    its datamodules compare pandas 3 string columns with str Enums, which pandas 3 never matches)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 extras="${1:-}"
@@ -20,7 +22,8 @@ py="$venv/bin/python"
 # torch first, pinned: Anomalib lists torch only under extras, and an unpinned torch could pull a new CUDA build.
 # shellcheck disable=SC2086
 "$py" -m pip install --quiet ${PKDGAN_TORCH:-torch==2.14.1 torchvision==0.29.1}
-"$py" -m pip install --quiet "anomalib[openvino]==${PKDGAN_ANOMALIB:-2.7.0}" build
+# shellcheck disable=SC2086
+"$py" -m pip install --quiet "anomalib[openvino]==${PKDGAN_ANOMALIB:-2.7.0}" build ${PKDGAN_ANOMALIB_EXTRA:-}
 "$py" -m pip freeze --exclude anomalib-pkdgan > "$venv/freeze-before.txt"
 rm -rf dist
 "$py" -m build --wheel --outdir dist . >/dev/null
