@@ -3,10 +3,12 @@
 
 """Export of the compact student only, through Anomalib's ``ExportMixin``.
 
-ONNX and OpenVINO trace the model's ``forward``, which runs the student alone, so their graphs hold no teacher.
-Anomalib's ``to_torch`` instead pickles the whole Lightning module (teacher, discriminators and all); here it
-pickles a :class:`StudentInference`: Anomalib's pre-processor, the student's scoring and Anomalib's
-post-processor, which ``TorchInferencer`` calls exactly as it would the Lightning module.
+Anomalib's ``to_onnx`` (which ``to_openvino`` converts) traces the Lightning module's ``forward``; here it traces
+an :class:`ExportGraph` instead: the :class:`~.fused_student.FusedStudent` (pre-processing folded in, the same
+scores with less work) and Anomalib's post-processor. Anomalib's ``to_torch`` pickles the whole Lightning module
+(teacher, discriminators and all); here it pickles a :class:`StudentInference`: Anomalib's pre-processor, the
+student's scoring and Anomalib's post-processor, which ``TorchInferencer`` calls exactly as it would the Lightning
+module. No export holds the teacher.
 
 Every export refuses a student that never trained, and removes the folder it had started to write if it fails.
 """
@@ -19,8 +21,12 @@ from typing import Any
 
 import torch
 from anomalib.data import InferenceBatch
+from anomalib.models.components.base.export_mixin import ExportMixin
+from anomalib.post_processing import PostProcessor
+from lightning.pytorch import LightningModule
 from torch import nn
 
+from .fused_student import FusedStudent
 from .torch_model import PkdganModel, StudentScorer
 
 
@@ -46,6 +52,50 @@ class StudentInference(nn.Module):
         return self.post_processor(predictions) if self.post_processor else predictions
 
 
+class ExportGraph(nn.Module):
+    """What the ONNX and OpenVINO exports trace: the fused student (pre-processing included), then post-processing.
+
+    Args:
+        model: The trained P-KDGAN networks (only the student generator is copied).
+        pre_processor: Anomalib pre-processor of the Lightning module, or ``None``.
+        post_processor: Anomalib post-processor of the Lightning module, or ``None``.
+    """
+
+    def __init__(self, model: PkdganModel, pre_processor: nn.Module | None, post_processor: nn.Module | None) -> None:
+        super().__init__()
+        self.model = FusedStudent(model, pre_processor)
+        self.post_processor = post_processor
+        self.map_size = model.student.input_size
+
+    def forward(self, batch: torch.Tensor) -> InferenceBatch:
+        """Score raw images ``(B, 3, H, W)`` in ``[0, 1]``, as ``AnomalibModule.forward`` does."""
+        predictions = self.model(batch)  # anomaly map as rows (B, 1, H*W)
+        if type(self.post_processor) is PostProcessor:
+            # Anomalib's PostProcessor is element-wise (normalisation by validation statistics, thresholds): run on
+            # the rows, it vectorises along the pixels; the maps get their (B, 1, H, W) shape afterwards.
+            output = self.post_processor(predictions)
+            return output._replace(
+                anomaly_map=self._shaped(output.anomaly_map), pred_mask=self._shaped(output.pred_mask)
+            )
+        predictions = predictions._replace(anomaly_map=self._shaped(predictions.anomaly_map))
+        return self.post_processor(predictions) if self.post_processor else predictions
+
+    def _shaped(self, rows: torch.Tensor | None) -> torch.Tensor | None:
+        return None if rows is None else rows.unflatten(-1, self.map_size)
+
+
+class TracedExport(ExportMixin, LightningModule):
+    """Anomalib's ONNX export of an :class:`ExportGraph`: its ``to_onnx`` traces ``self``, which runs the graph."""
+
+    def __init__(self, graph: ExportGraph) -> None:
+        super().__init__()
+        self.inference = graph  # not "graph": torch.fx's traced modules keep their FX graph under that name
+
+    def forward(self, batch: torch.Tensor) -> InferenceBatch:
+        """Run the export graph."""
+        return self.inference(batch)
+
+
 class StudentExportMixin:
     """Export hooks of :class:`~anomalib_pkdgan.Pkdgan`: student only, trained students only, no half-written folders.
 
@@ -54,6 +104,7 @@ class StudentExportMixin:
     """
 
     model: PkdganModel
+    device: torch.device
     student_steps: torch.Tensor
     pre_processor: nn.Module | None
     post_processor: nn.Module | None
@@ -68,9 +119,13 @@ class StudentExportMixin:
             return path
 
     def to_onnx(self, export_root: Path | str, *args: Any, **kwargs: Any) -> Path:
-        """Export the student, with pre- and post-processing, to ONNX; refuses an untrained model."""
+        """Export the :class:`ExportGraph` (student, pre- and post-processing) to ONNX; refuses an untrained model.
+
+        ``to_openvino`` converts this ONNX file, so both exports hold the same graph.
+        """
         with self._export_guard(export_root, "onnx"):
-            return super().to_onnx(export_root, *args, **kwargs)  # type: ignore[misc]
+            graph = ExportGraph(self.model, self.pre_processor, self.post_processor)
+            return TracedExport(graph).to(self.device).to_onnx(export_root, *args, **kwargs)
 
     def to_openvino(self, export_root: Path | str, *args: Any, **kwargs: Any) -> Path:
         """Export the student, with pre- and post-processing, to OpenVINO IR; refuses an untrained model."""
