@@ -5,7 +5,9 @@
 
 The decoder ends in Tanh, so inputs are scaled to its range ``[-1, 1]`` rather than ImageNet-normalised.
 Anomalib batches always hold RGB images; the model itself converts them to the channel count it was built
-for (see :func:`~.torch_model.convert_channels`), inside exported graphs too.
+for (see :func:`~.torch_model.convert_channels`), inside exported graphs too. The ONNX and OpenVINO exports fold
+this pre-processor into the student's graph (:mod:`.fused_student`): the resize runs only for images of another
+size, and the normalisation and the channel conversion are one per-channel affine map.
 
 Example:
     >>> import torch
