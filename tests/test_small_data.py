@@ -1,0 +1,79 @@
+# Copyright (C) 2026 anomalib-pkdgan developers
+# SPDX-License-Identifier: Apache-2.0
+
+"""A folder of 100 normal images, as Anomalib users have, trained at the defaults through ``Folder``.
+
+Phases counted in epochs give such a folder 4 batches per epoch, so a few dozen optimiser steps per phase; the
+default ``min_schedule_steps`` gives it as many as a large data set. The defaults must reach the accuracy of a
+twice longer schedule that a user would set by hand, where the epoch-counted schedule falls well short.
+"""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from anomalib.data import Folder
+from anomalib.engine import Engine
+from PIL import Image
+
+from anomalib_pkdgan import Pkdgan
+from anomalib_pkdgan.models.pkdgan.schedule import plan_phases
+
+TINY = {"teacher_features": 8, "teacher_latent": 16, "student_features": 2, "student_latent": 4}
+
+
+def write_stripes_folder(root: Path, seed: int = 0) -> Path:
+    """Normal images: noisy stripes of random phase and frequency; anomalous: the same with a flat 8x8 patch."""
+    rng = np.random.default_rng(seed)
+    columns = np.mgrid[0:32, 0:32][1]
+
+    def normal() -> np.ndarray:
+        return (
+            128
+            + 60 * np.sin(rng.uniform(0.25, 0.35) * columns + rng.uniform(0, 2 * np.pi))
+            + rng.normal(0, 8, (32, 32))
+        )
+
+    def anomalous() -> np.ndarray:
+        image = normal()
+        top, left = rng.integers(4, 22, size=2)
+        image[top : top + 8, left : left + 8] = rng.uniform(0, 255)
+        return image
+
+    for name, count, make in (("train", 100, normal), ("good", 100, normal), ("bad", 100, anomalous)):
+        (root / name).mkdir(parents=True)
+        for index in range(count):
+            Image.fromarray(make().clip(0, 255).astype(np.uint8)).convert("RGB").save(root / name / f"{index:03d}.png")
+    return root
+
+
+@pytest.mark.parametrize("images", [60, 100, 250, 400])
+@pytest.mark.parametrize("batch_size", [8, 32, 64])
+def test_every_phase_gets_hundreds_of_steps_at_the_defaults_whatever_the_folder(images, batch_size):
+    defaults = Pkdgan(**TINY, visualizer=False).schedule
+    batches_per_epoch = -(-images // batch_size)
+    plan = plan_phases(defaults.epochs(teacher_pretrained=False), batches_per_epoch, defaults.min_steps)
+    assert min(plan.batches) >= 250  # the joint phase, the shortest, still gets hundreds of optimiser steps
+    epochs_only = plan_phases(defaults.epochs(teacher_pretrained=False), batches_per_epoch)
+    assert plan.total >= epochs_only.total
+
+
+@pytest.mark.slow
+def test_defaults_on_100_images_reach_a_twice_longer_manual_run(tmp_path):
+    root = write_stripes_folder(tmp_path / "stripes")
+
+    def image_auroc(run: str, **schedule: int) -> float:
+        datamodule = Folder(
+            name="stripes", root=root, normal_dir="train", normal_test_dir="good", abnormal_dir="bad",
+            train_batch_size=32, eval_batch_size=100, num_workers=0,
+        )  # fmt: skip
+        model = Pkdgan(**TINY, **schedule, seed=0, visualizer=False)
+        engine = Engine(accelerator="cpu", logger=False, default_root_dir=tmp_path / run, enable_progress_bar=False)
+        engine.fit(model, datamodule=datamodule)
+        return engine.test(model, datamodule=datamodule, verbose=False)[0]["image_AUROC"]
+
+    defaults = image_auroc("defaults")  # 4 batches per epoch, stretched to 2000 batches
+    by_hand = image_auroc("by_hand", min_schedule_steps=0, teacher_epochs=430, frozen_epochs=430, joint_epochs=140)
+    epochs_only = image_auroc("epochs_only", min_schedule_steps=0)  # 15 + 15 + 5 epochs: 140 batches
+    assert defaults >= by_hand - 0.03, (defaults, by_hand)
+    assert defaults >= epochs_only + 0.1, (defaults, epochs_only)
