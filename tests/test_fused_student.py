@@ -8,9 +8,11 @@ import numpy as np
 import openvino as ov
 import pytest
 import torch
+from anomalib.deploy import CompressionType
 from anomalib.pre_processing import PreProcessor
 from packaging.version import Version
 from torch import nn
+from torch.utils.data import DataLoader
 from torchvision.transforms.v2 import CenterCrop, Compose, Normalize, Resize
 
 from anomalib_pkdgan import OPENVINO_FP32_CONFIG, Pkdgan
@@ -98,3 +100,23 @@ def test_openvino_graph_resizes_only_images_of_another_size(tmp_path, block):
         np.testing.assert_allclose(scores, reference.pred_score.numpy(), rtol=1e-4, err_msg=str(shape))
         maps = outputs[compiled.output("anomaly_map")]
         np.testing.assert_allclose(maps, reference.anomaly_map.numpy(), atol=1e-5, err_msg=str(shape))
+
+
+class ModelSizeImages:
+    """The part of a datamodule that Anomalib's INT8_PTQ export reads: validation images, all of the model's size."""
+
+    train_batch_size = 4
+
+    def setup(self, stage: str) -> None:
+        del stage
+
+    def val_dataloader(self) -> DataLoader:
+        images = torch.rand(8, 3, 32, 32, generator=torch.Generator().manual_seed(4))
+        return DataLoader([{"image": image} for image in images], batch_size=4)
+
+
+def test_calibrated_int8_export_always_resizes(tmp_path):
+    # NNCF refuses an If branch that no calibration image takes; images of the model's size never take the resize.
+    model = random_model()
+    path = model.to_openvino(tmp_path, compression_type=CompressionType.INT8_PTQ, datamodule=ModelSizeImages())
+    assert "If" not in {op.get_type_name() for op in ov.Core().read_model(path).get_ops()}

@@ -13,6 +13,7 @@ module. No export holds the teacher.
 Every export refuses a student that never trained, and removes the folder it had started to write if it fails.
 """
 
+import inspect
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,6 +22,7 @@ from typing import Any
 
 import torch
 from anomalib.data import InferenceBatch
+from anomalib.deploy import CompressionType
 from anomalib.models.components.base.export_mixin import ExportMixin
 from anomalib.post_processing import PostProcessor
 from lightning.pytorch import LightningModule
@@ -28,6 +30,9 @@ from torch import nn
 
 from .fused_student import FusedStudent
 from .torch_model import PkdganModel, StudentScorer
+
+CALIBRATED_COMPRESSIONS = (CompressionType.INT8_PTQ, CompressionType.INT8_ACQ)
+"""Anomalib's OpenVINO compressions that run calibration images through the graph (NNCF)."""
 
 
 class StudentInference(nn.Module):
@@ -59,11 +64,18 @@ class ExportGraph(nn.Module):
         model: The trained P-KDGAN networks (only the student generator is copied).
         pre_processor: Anomalib pre-processor of the Lightning module, or ``None``.
         post_processor: Anomalib post-processor of the Lightning module, or ``None``.
+        always_resize: See :class:`~.fused_student.InputStage`.
     """
 
-    def __init__(self, model: PkdganModel, pre_processor: nn.Module | None, post_processor: nn.Module | None) -> None:
+    def __init__(
+        self,
+        model: PkdganModel,
+        pre_processor: nn.Module | None,
+        post_processor: nn.Module | None,
+        always_resize: bool = False,
+    ) -> None:
         super().__init__()
-        self.model = FusedStudent(model, pre_processor)
+        self.model = FusedStudent(model, pre_processor, always_resize)
         self.post_processor = post_processor
         self.map_size = model.student.input_size
 
@@ -118,19 +130,29 @@ class StudentExportMixin:
             torch.save({"model": inference}, path)
             return path
 
-    def to_onnx(self, export_root: Path | str, *args: Any, **kwargs: Any) -> Path:
+    def to_onnx(self, export_root: Path | str, *args: Any, always_resize: bool = False, **kwargs: Any) -> Path:
         """Export the :class:`ExportGraph` (student, pre- and post-processing) to ONNX; refuses an untrained model.
 
-        ``to_openvino`` converts this ONNX file, so both exports hold the same graph.
+        ``to_openvino`` converts this ONNX file, so both exports hold the same graph. ``always_resize``: no ``If``
+        skips the resize for images of the model's size (see :meth:`to_openvino`); other arguments are Anomalib's.
         """
         with self._export_guard(export_root, "onnx"):
-            graph = ExportGraph(self.model, self.pre_processor, self.post_processor)
+            graph = ExportGraph(self.model, self.pre_processor, self.post_processor, always_resize)
             return TracedExport(graph).to(self.device).to_onnx(export_root, *args, **kwargs)
 
     def to_openvino(self, export_root: Path | str, *args: Any, **kwargs: Any) -> Path:
-        """Export the student, with pre- and post-processing, to OpenVINO IR; refuses an untrained model."""
+        """Export the student, with pre- and post-processing, to OpenVINO IR; refuses an untrained model.
+
+        Arguments are Anomalib's. NNCF calibrates each branch of an ``If`` with the samples that take it, and refuses
+        a branch no sample takes: calibration images that all have the model's size would never take the resize.
+        The calibrated INT8 compressions (``INT8_PTQ``, ``INT8_ACQ``) therefore export a graph that always resizes.
+        """
+        arguments = inspect.signature(ExportMixin.to_openvino).bind(self, export_root, *args, **kwargs).arguments
+        del arguments["self"]
+        if arguments.get("compression_type") in CALIBRATED_COMPRESSIONS:
+            arguments["onnx_kwargs"] = {**(arguments.get("onnx_kwargs") or {}), "always_resize": True}
         with self._export_guard(export_root, "openvino"):
-            return super().to_openvino(export_root, *args, **kwargs)  # type: ignore[misc]
+            return super().to_openvino(**arguments)  # type: ignore[misc]
 
     def _check_exportable(self) -> None:
         """Refuse to export a student that never trained."""

@@ -211,10 +211,19 @@ class InputStage(nn.Module):
         pre_processor: Anomalib pre-processor of the model, or ``None``.
         num_channels: Channels the model takes (1: grey, 3: colour).
         input_size: Image height and width the model takes.
+        always_resize: Trace the resize without the ``If`` that skips it (for calibrated INT8, see
+            :meth:`~.export.StudentExportMixin.to_openvino`).
     """
 
-    def __init__(self, pre_processor: nn.Module | None, num_channels: int, input_size: tuple[int, int]) -> None:
+    def __init__(
+        self,
+        pre_processor: nn.Module | None,
+        num_channels: int,
+        input_size: tuple[int, int],
+        always_resize: bool = False,
+    ) -> None:
         super().__init__()
+        self.always_resize = always_resize
         folded = foldable_transforms(pre_processor)
         self.transform = pre_processor if folded is None else None
         self.resize, normalize = folded or (None, None)
@@ -239,8 +248,8 @@ class InputStage(nn.Module):
     def _rows(self, images: torch.Tensor) -> torch.Tensor:
         if self.resize is None:
             return images.flatten(2)
-        if not torch.compiler.is_compiling():
-            return self.resize(images).flatten(2)  # torchvision returns an image of the target size as it is
+        if self.always_resize or not torch.compiler.is_compiling():
+            return self.resize(images).flatten(2)  # eager torchvision returns an image of the target size as it is
         # Traced for export: Anomalib traces with a symbolic image size, so the traced resize would always run.
         # ``torch.cond`` becomes an If node that resizes only images of another size; its branches return rows of
         # the same rank, and the check gives the rows their static length again.
@@ -260,13 +269,14 @@ class FusedStudent(nn.Module):
     Args:
         model: The trained P-KDGAN networks; its ``score_type`` and ``smooth_map`` are kept.
         pre_processor: Anomalib pre-processor of the Lightning module, or ``None`` for pre-processed input.
+        always_resize: See :class:`InputStage`.
     """
 
-    def __init__(self, model: PkdganModel, pre_processor: nn.Module | None) -> None:
+    def __init__(self, model: PkdganModel, pre_processor: nn.Module | None, always_resize: bool = False) -> None:
         super().__init__()
         gan = model.student
         generator = deepcopy(gan.generator).eval()
-        self.input = InputStage(pre_processor, gan.num_input_channels, gan.input_size)
+        self.input = InputStage(pre_processor, gan.num_input_channels, gan.input_size, always_resize)
         self.encoder = fuse(layers_in_order(generator.encoder1))
         decoder = list(fuse(layers_in_order(generator.decoder)))
         ends_in_activation = bool(decoder) and isinstance(decoder[-1], ROW_ACTIVATIONS)
