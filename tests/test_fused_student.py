@@ -8,7 +8,9 @@ import numpy as np
 import openvino as ov
 import pytest
 import torch
+from anomalib.data import InferenceBatch
 from anomalib.deploy import CompressionType
+from anomalib.post_processing import PostProcessor
 from anomalib.pre_processing import PreProcessor
 from packaging.version import Version
 from torch import nn
@@ -16,6 +18,7 @@ from torch.utils.data import DataLoader
 from torchvision.transforms.v2 import CenterCrop, Compose, Normalize, Resize
 
 from anomalib_pkdgan import OPENVINO_FP32_CONFIG, Pkdgan
+from anomalib_pkdgan.models.pkdgan.export import FoldedPostProcessor
 from anomalib_pkdgan.models.pkdgan.fused_student import FusedStudent, SubPixelConvTranspose
 
 
@@ -120,3 +123,26 @@ def test_calibrated_int8_export_always_resizes(tmp_path):
     model = random_model()
     path = model.to_openvino(tmp_path, compression_type=CompressionType.INT8_PTQ, datamodule=ModelSizeImages())
     assert "If" not in {op.get_type_name() for op in ov.Core().read_model(path).get_ops()}
+
+
+@pytest.mark.parametrize("threshold", [0.3, float("nan")], ids=["threshold", "no-threshold"])
+def test_folded_post_processor_gives_anomalib_post_processing(threshold):
+    post_processor = PostProcessor()
+    for level, (low, high) in {"image": (0.1, 0.9), "pixel": (-1.0, 3.0)}.items():
+        getattr(post_processor, f"{level}_min").fill_(low)
+        getattr(post_processor, f"{level}_max").fill_(high)
+        getattr(post_processor, f"_{level}_threshold").fill_(threshold)
+    folded = FoldedPostProcessor.of(post_processor)
+    assert isinstance(folded, FoldedPostProcessor)
+    predictions = InferenceBatch(pred_score=torch.rand(64) * 1.2 - 0.1, anomaly_map=torch.randn(4, 1, 8, 8) * 2)
+    expected, output = post_processor(predictions), folded(predictions)
+    for name in ("pred_score", "pred_label", "anomaly_map", "pred_mask"):
+        assert torch.equal(getattr(output, name), getattr(expected, name)), name
+
+
+def test_post_processors_without_usable_statistics_are_exported_as_they_are():
+    untrained, zero_range = PostProcessor(), PostProcessor()
+    for name, buffer in zero_range.named_buffers():
+        buffer.fill_(0.5 if "threshold" in name else 1.0)
+    for post_processor in (untrained, zero_range, None, nn.Identity()):
+        assert FoldedPostProcessor.of(post_processor) is post_processor
