@@ -43,6 +43,7 @@ def main() -> None:
             teacher_latent=init.get("teacher_latent", 100),
             student_features=init["student_features"],
             student_latent=init["student_latent"],
+            student_block=init.get("student_block", "standard"),
         )
         teacher_flops, teacher_params = count(model.teacher.generator, channels)
         student_flops, student_params = count(model.student.generator, channels)
@@ -52,7 +53,11 @@ def main() -> None:
             "teacher_params": teacher_params,
             "student_params": student_params,
             "flops_ratio": round(teacher_flops / student_flops, 2),
-            "student": {"features": init["student_features"], "latent": init["student_latent"]},
+            "student": {
+                "block": init.get("student_block", "standard"),
+                "features": init["student_features"],
+                "latent": init["student_latent"],
+            },
         }
     ganomaly = GanomalyModel((32, 32), num_input_channels=3, n_features=64, latent_vec_size=100)
     flops, params = count(ganomaly.generator, 3)
