@@ -10,7 +10,8 @@ layouts, not by its FLOPs. :class:`FusedStudent` computes the same numbers (|dif
   the default pre-processor's normalisation and the RGB-to-grey conversion as one per-channel affine map;
 * every BatchNorm folded into the convolution before it;
 * every 4x4, stride-2, padding-1 transposed convolution as a sub-pixel convolution (:class:`SubPixelConvTranspose`:
-  the same weights, rearranged), for which OpenVINO's CPU kernels are several times faster at 1 to 64 channels;
+  the same weights, rearranged), for which OpenVINO's CPU kernels are several times faster at 1 to 64 channels, and
+  the decoder's first transposed convolution, on the 1x1 latent, as a matrix product (:class:`OnePixelConvTranspose`);
 * the element-wise work on images, reconstructions and maps (grey conversion, tanh, squared error) done on
   ``(B, C, H*W)`` rows, which OpenVINO vectorises along the pixels instead of along one to three channels;
 * only the score the model reports (the reconstruction score needs no second encoder).
@@ -147,6 +148,65 @@ class SubPixelConvTranspose(nn.Module):
         return F.pixel_shuffle(self.activation(self.conv(inputs)), 2)[..., 1:-1, 1:-1]
 
 
+class OnePixelConvTranspose(nn.Module):
+    """A stride-1, unpadded ``ConvTranspose2d`` of a 1x1 input (the decoder's latent) as one matrix product per group.
+
+    The weights are the transposed convolution's; an element-wise ``activation`` runs before the result takes its
+    ``(B, C_out, k, k)`` shape, so OpenVINO fuses it, and the bias, into the product.
+
+    Example:
+        >>> layer = nn.ConvTranspose2d(8, 6, 4, groups=2)
+        >>> latent = torch.rand(3, 8, 1, 1)
+        >>> torch.allclose(OnePixelConvTranspose(layer)(latent), layer(latent), atol=1e-6)
+        True
+    """
+
+    def __init__(self, layer: nn.ConvTranspose2d, activation: nn.Module | None = None) -> None:
+        super().__init__()
+        groups, (height, width) = layer.groups, layer.kernel_size
+        # weight (C_in, C_out / groups, k, k): per group, input channels by (output channel, row, column)
+        self.weight = nn.Parameter(layer.weight.detach().reshape(groups, layer.in_channels // groups, -1).clone())
+        bias = None if layer.bias is None else layer.bias.detach().repeat_interleave(height * width)
+        self.bias = None if bias is None else nn.Parameter(bias.view(groups, 1, -1).clone())
+        self.shape = (layer.out_channels, height, width)
+        self.activation = activation if activation is not None else nn.Identity()
+
+    @staticmethod
+    def applies_to(layer: nn.Module) -> bool:
+        """Whether ``layer`` is a transposed convolution whose output on a 1x1 input this class computes."""
+        return (
+            isinstance(layer, nn.ConvTranspose2d)
+            and layer.stride == (1, 1)
+            and layer.padding == (0, 0)
+            and layer.output_padding == (0, 0)
+            and layer.dilation == (1, 1)
+        )
+
+    def forward(self, latent: torch.Tensor) -> torch.Tensor:
+        """Map ``(B, C_in, 1, 1)`` to ``(B, C_out, k, k)``."""
+        batch, groups = latent.shape[0], self.weight.shape[0]
+        product = latent.view(batch, groups, 1, -1) @ self.weight
+        if self.bias is not None:
+            product = product + self.bias
+        return self.activation(product).view(batch, *self.shape)
+
+
+def on_latent(decoder: list[nn.Module]) -> list[nn.Module]:
+    """Compute the decoder's first transposed convolution, still on the 1x1 latent, as a matrix product.
+
+    Only 1x1 convolutions (which keep the latent 1x1) may come before it; otherwise the decoder is returned as it is.
+    """
+    for position, layer in enumerate(decoder):
+        if OnePixelConvTranspose.applies_to(layer):
+            following = decoder[position + 1 : position + 2]
+            activation = following[0] if following and isinstance(following[0], PRE_SHUFFLE_ACTIVATIONS) else None
+            rest = decoder[position + 1 + (activation is not None) :]
+            return [*decoder[:position], OnePixelConvTranspose(layer, activation), *rest]
+        if not (isinstance(layer, nn.Conv2d) and layer.kernel_size == (1, 1) and layer.padding == (0, 0)):
+            return decoder
+    return decoder
+
+
 def fuse(layers: list[nn.Module]) -> nn.Sequential:
     """Fold every BatchNorm into the layer before it and make every 4x4, stride-2 transposed convolution sub-pixel.
 
@@ -278,7 +338,7 @@ class FusedStudent(nn.Module):
         generator = deepcopy(gan.generator).eval()
         self.input = InputStage(pre_processor, gan.num_input_channels, gan.input_size, always_resize)
         self.encoder = fuse(layers_in_order(generator.encoder1))
-        decoder = list(fuse(layers_in_order(generator.decoder)))
+        decoder = on_latent(list(fuse(layers_in_order(generator.decoder))))
         ends_in_activation = bool(decoder) and isinstance(decoder[-1], ROW_ACTIVATIONS)
         self.output_activation = decoder.pop() if ends_in_activation else nn.Identity()
         self.decoder = nn.Sequential(*decoder)
