@@ -1,17 +1,22 @@
 # Copyright (C) 2026 anomalib-pkdgan developers
 # SPDX-License-Identifier: Apache-2.0
 
-"""Inference throughput, latency and peak memory: teacher, student (PyTorch, OpenVINO FP32/INT8), Ganomaly.
+"""Inference throughput, latency and peak memory: teacher, student (PyTorch, OpenVINO FP32/INT8), Ganomaly, and
+the raw-pixel kNN and PCA.
 
-    python benchmarks/throughput.py            # writes benchmarks/results/throughput.{csv,md,png}
+    python benchmarks/throughput.py            # writes benchmarks/results/throughput.{csv,json,md,png}
 
 Every configuration runs in a fresh child process (so its peak RSS is its own) on the same random RGB
 32x32 images, at batch sizes 1 and 64, for a fixed time after a warm-up. Weights are random: speed does not
-depend on their values. What is timed is scoring from raw RGB images: for the PyTorch rows the default
-pre-processor (resize, normalise) and the network's score under ``torch.inference_mode``; for OpenVINO the
-student exported through Anomalib (pre-processing, network and post-processing in one graph), compiled for
-the CPU; INT8 is NNCF post-training quantisation of that IR.
-Anomalib's ``Ganomaly`` is its ``GanomalyModel`` at its defaults (64/100, 3 channels) at 32x32.
+depend on their values. What is timed is scoring from raw RGB images in [0, 1]: for the PyTorch rows the default
+pre-processor (resize, normalise) and the network's latent score under ``torch.inference_mode``; for OpenVINO the
+student exported through Anomalib (pre-processing, network and post-processing in one graph), compiled for the CPU
+with ``OPENVINO_FP32_CONFIG`` (backend ``openvino``: OpenVINO's default threads, all cores) or with one thread
+(``openvino (1 thread)``), and run with one synchronous request that shares the input array, as
+``OpenVINOInferencer`` calls it; INT8 is NNCF post-training quantisation of that IR. Anomalib's ``Ganomaly`` is its
+``GanomalyModel`` at its defaults (64/100, 3 channels) at 32x32. The pixel baselines score as
+``one_class_benchmark.py`` does (grey pixels, scikit-learn): PCA reconstruction error with 32 components, mean
+distance to the 5 nearest of 2,000 training images.
 """
 
 import argparse
@@ -21,25 +26,68 @@ import multiprocessing
 import resource
 import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from queue import Empty
 
 HERE = Path(__file__).resolve().parent
-CONFIGS = [  # model, backend, precision, INT8 method ("weights": weight-only, "static": weights and activations)
-    ("teacher", "torch", "fp32", ""),
-    ("student", "torch", "fp32", ""),
-    ("student", "openvino", "fp32", ""),
-    ("student", "openvino", "int8", "weights"),
-    ("student", "openvino", "int8", "static"),
-    ("ganomaly", "torch", "fp32", ""),
-]
 COLUMNS = ("model", "backend", "precision", "batch_size", "images_per_s", "latency_ms", "peak_rss_mb", "int8_method")
+DEFAULT_STUDENT = "standard:3:16"
+"""The MNIST config's student, ``block:features:latent``."""
+PCA_COMPONENTS = 32
+"""Components of the timed PCA: the benchmark chooses 8-64 on validation, 29-34 on average."""
+KNN_TRAIN_IMAGES, KNN_NEIGHBOURS = 2000, 5
+"""The benchmark's kNN: its training images (all kept) and neighbours."""
 
 
-def export_student(folder: Path, int8_method: str) -> Path:
-    """Export an (untrained, random-weight) default MNIST student through Anomalib; optionally quantise.
+@dataclass(frozen=True)
+class Config:
+    """One timed configuration.
+
+    ``model`` is ``teacher``, ``student``, ``ganomaly``, ``knn_pixels`` or ``pca_pixels``; ``int8_method`` is ``""``
+    (FP32), ``"weights"`` (``nncf.compress_weights``) or ``"static"`` (``nncf.quantize``); ``student`` is the
+    student's ``block:features:latent``; ``threads`` (OpenVINO) is ``INFERENCE_NUM_THREADS``, 0 for the default.
+    """
+
+    model: str
+    backend: str
+    precision: str = "fp32"
+    int8_method: str = ""
+    student: str = DEFAULT_STUDENT
+    threads: int = 0
+
+    @property
+    def backend_label(self) -> str:
+        """``openvino`` or ``openvino (1 thread)``: the backend column of the results."""
+        return f"{self.backend} ({self.threads} thread{'s' * (self.threads > 1)})" if self.threads else self.backend
+
+
+CONFIGS = (
+    Config("teacher", "torch"),
+    Config("student", "torch"),
+    Config("student", "openvino"),
+    Config("student", "openvino", threads=1),
+    Config("student", "openvino", "int8", "weights"),
+    Config("student", "openvino", "int8", "static"),
+    Config("ganomaly", "torch"),
+    Config("knn_pixels", "scikit-learn"),
+    Config("pca_pixels", "scikit-learn"),
+)
+
+
+def parse_student(spec: str) -> tuple[str, int, int]:
+    """``"separable:6:100"`` as ``("separable", 6, 100)``."""
+    block, features, latent = spec.split(":")
+    return block, int(features), int(latent)
+
+
+def export_student(folder: Path, int8_method: str = "", student: str = DEFAULT_STUDENT) -> Path:
+    """Export an (untrained, random-weight) 32x32 grey student through Anomalib; optionally quantise.
 
     ``int8_method`` is "" (FP32), "weights" (``nncf.compress_weights``, weights INT8, activations FP32) or
-    "static" (``nncf.quantize``, weights and activations INT8), the two routes ``export_check.py`` measures.
+    "static" (``nncf.quantize``, weights and activations INT8), the two routes ``export_check.py`` measures. Static
+    INT8 quantises the graph Anomalib's calibrated INT8 exports get, which always resizes (see ``to_openvino``).
     """
     import numpy as np
     import openvino as ov
@@ -48,11 +96,12 @@ def export_student(folder: Path, int8_method: str) -> Path:
     from anomalib_pkdgan import Pkdgan
 
     torch.manual_seed(0)
-    model = Pkdgan(visualizer=False)
+    block, features, latent = parse_student(student)
+    model = Pkdgan(student_features=features, student_latent=latent, student_block=block, visualizer=False)
     model.student_steps.fill_(1)  # random weights are fine for timing; the export guard wants a trained student
     for name, buffer in model.post_processor.named_buffers():  # stand-in validation statistics (NaN when untrained)
         buffer.fill_(0.0 if "min" in name else 1.0 if "max" in name else 0.5)
-    path = model.to_openvino(folder)
+    path = model.to_openvino(folder, onnx_kwargs={"always_resize": int8_method == "static"})
     if not int8_method:
         return path
     import nncf
@@ -68,55 +117,82 @@ def export_student(folder: Path, int8_method: str) -> Path:
     return out
 
 
-def measure(config: tuple[str, str, str, str], batch_size: int, seconds: float, queue: multiprocessing.Queue) -> None:
-    """Child process: build one configuration, time it, report images/s, latency and peak RSS."""
+def openvino_runner(config: Config, images, ir: str) -> Callable[[], object]:
+    """One synchronous inference of the exported student, sharing the input array as ``OpenVINOInferencer`` does."""
+    import openvino as ov
+
+    from anomalib_pkdgan import OPENVINO_FP32_CONFIG
+
+    settings = {**OPENVINO_FP32_CONFIG, **({"INFERENCE_NUM_THREADS": config.threads} if config.threads else {})}
+    request = ov.Core().compile_model(ir, "CPU", settings).create_infer_request()
+    return lambda: request.infer({0: images}, share_inputs=True)
+
+
+def torch_runner(config: Config, images, ir: str) -> Callable[[], object]:
+    """Pre-processing and the latent score of one network in PyTorch (2 threads, inference mode)."""
     import torch
+    from anomalib.models import Ganomaly
+    from anomalib.models.image.ganomaly.torch_model import GanomalyModel
 
+    from anomalib_pkdgan import Pkdgan
+    from anomalib_pkdgan.models.pkdgan.torch_model import PkdganModel
+
+    del ir
     torch.set_num_threads(2)
-    model_name, backend, _, int8_method = config
-    images = torch.rand(batch_size, 3, 32, 32, generator=torch.Generator().manual_seed(0))
-    if backend == "openvino":
-        import openvino as ov
+    batch = torch.from_numpy(images)
+    if config.model == "ganomaly":
+        net = GanomalyModel((32, 32), num_input_channels=3, n_features=64, latent_vec_size=100).eval()
+        pre = Ganomaly.configure_pre_processor((32, 32)).transform
+        return torch.inference_mode()(lambda: net(pre(batch)))
+    block, features, latent = parse_student(config.student)
+    pkdgan = PkdganModel((32, 32), 1, student_features=features, student_latent=latent, student_block=block).eval()
+    network = getattr(pkdgan, config.model)
+    pre = Pkdgan.configure_pre_processor((32, 32)).transform
 
-        folder = Path(tempfile.mkdtemp())
-        from anomalib_pkdgan import OPENVINO_FP32_CONFIG
+    @torch.inference_mode()
+    def run() -> object:
+        out = network(pkdgan.to_model_channels(pre(batch)))
+        return (out.latent_i - out.latent_o).pow(2).flatten(1).mean(1)
 
-        compiled = ov.Core().compile_model(str(export_student(folder, int8_method)), "CPU", OPENVINO_FP32_CONFIG)
-        request = compiled.create_infer_request()
-        array = images.numpy()
+    return run
 
-        def run() -> None:
-            request.infer({0: array})
-    else:
-        from anomalib.models import Ganomaly
-        from anomalib.models.image.ganomaly.torch_model import GanomalyModel
 
-        from anomalib_pkdgan import Pkdgan
-        from anomalib_pkdgan.models.pkdgan.torch_model import PkdganModel
+def pixel_runner(config: Config, images, ir: str) -> Callable[[], object]:
+    """The benchmark's pixel baselines on grey pixels, fitted on random training images."""
+    import numpy as np
+    from sklearn.decomposition import PCA
+    from sklearn.neighbors import NearestNeighbors
 
-        if model_name == "ganomaly":
-            net = GanomalyModel((32, 32), num_input_channels=3, n_features=64, latent_vec_size=100).eval()
-            pre = Ganomaly.configure_pre_processor((32, 32)).transform
+    del ir
+    train = np.random.default_rng(0).random((KNN_TRAIN_IMAGES, 32 * 32), dtype=np.float32)
+    if config.model == "pca_pixels":
+        pca = PCA(n_components=PCA_COMPONENTS, random_state=0).fit(train)
 
-            def run() -> None:
-                net(pre(images))
-        else:
-            pkdgan = PkdganModel((32, 32), num_input_channels=1).eval()
-            network = getattr(pkdgan, model_name)
-            pre = Pkdgan.configure_pre_processor((32, 32)).transform
+        def run() -> object:
+            pixels = images.mean(1).reshape(len(images), -1)
+            return ((pixels - pca.inverse_transform(pca.transform(pixels))) ** 2).mean(1)
 
-            def run() -> None:
-                out = network(pkdgan.to_model_channels(pre(images)))
-                (out.latent_i - out.latent_o).pow(2).flatten(1).mean(1)
+        return run
+    knn = NearestNeighbors(n_neighbors=KNN_NEIGHBOURS).fit(train)
+    return lambda: knn.kneighbors(images.mean(1).reshape(len(images), -1))[0].mean(1)
 
-    with torch.inference_mode():
-        for _ in range(5):
-            run()
-        count, start = 0, time.perf_counter()
-        while time.perf_counter() - start < seconds:
-            run()
-            count += 1
-        elapsed = time.perf_counter() - start
+
+RUNNERS = {"openvino": openvino_runner, "torch": torch_runner, "scikit-learn": pixel_runner}
+
+
+def measure(config: Config, batch_size: int, seconds: float, ir: str, queue: multiprocessing.Queue) -> None:
+    """Child process: build one configuration, time it, report images/s, latency and peak RSS."""
+    import numpy as np
+
+    images = np.random.default_rng(0).random((batch_size, 3, 32, 32), dtype=np.float32)
+    run = RUNNERS[config.backend](config, images, ir)
+    for _ in range(5):
+        run()
+    count, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        run()
+        count += 1
+    elapsed = time.perf_counter() - start
     queue.put(
         {
             "images_per_s": round(count * batch_size / elapsed, 1),
@@ -126,27 +202,59 @@ def measure(config: tuple[str, str, str, str], batch_size: int, seconds: float, 
     )
 
 
+def export_all(models: list[tuple[str, str]], folder: Path, queue: multiprocessing.Queue) -> None:
+    """Child process: export every ``(int8_method, student)`` model, report the IR paths in order."""
+    queue.put([str(export_student(folder / str(index), *model)) for index, model in enumerate(models)])
+
+
+def wait_for(queue: multiprocessing.Queue, child: multiprocessing.Process, what: str) -> object:
+    """The child's result, or a ``RuntimeError`` naming ``what`` if the child dies first."""
+    while True:
+        try:
+            return queue.get(timeout=5)
+        except Empty:
+            if not child.is_alive():
+                msg = f"{what} failed (exit code {child.exitcode})"
+                raise RuntimeError(msg) from None
+
+
+def run_configs(configs: list[Config], batch_sizes: list[int], seconds: float) -> list[dict]:
+    """Time every configuration at every batch size, each in its own child process; one row each.
+
+    The OpenVINO models are exported first, each once, so that a child only compiles and times its model (and its
+    peak RSS is OpenVINO's, not the export's).
+    """
+    context = multiprocessing.get_context("spawn")
+    models = list(dict.fromkeys((c.int8_method, c.student) for c in configs if c.backend == "openvino"))
+    queue = context.Queue()
+    exporter = context.Process(target=export_all, args=(models, Path(tempfile.mkdtemp()), queue))
+    exporter.start()  # in a child: a child's peak RSS starts from its parent's, which must stay small
+    irs = dict(zip(models, wait_for(queue, exporter, "the export"), strict=True))
+    exporter.join()
+    rows = []
+    for batch_size in batch_sizes:
+        for config in configs:
+            queue = context.Queue()
+            ir = irs.get((config.int8_method, config.student), "")
+            child = context.Process(target=measure, args=(config, batch_size, seconds, ir, queue))
+            child.start()
+            result = wait_for(queue, child, f"{config} at batch {batch_size}")
+            child.join()
+            rows.append({**asdict(config), "backend": config.backend_label, "batch_size": batch_size, **result})
+            print(rows[-1], flush=True)
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batch-sizes", default="1,64")
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--out", type=Path, default=HERE / "results")
     args = parser.parse_args()
-    context = multiprocessing.get_context("spawn")
-    rows = []
-    for batch_size in map(int, args.batch_sizes.split(",")):
-        for config in CONFIGS:
-            queue = context.Queue()
-            child = context.Process(target=measure, args=(config, batch_size, args.seconds, queue))
-            child.start()
-            result = queue.get(timeout=900)
-            child.join()
-            row = dict(zip(("model", "backend", "precision", "int8_method"), config, strict=True))
-            rows.append({**row, "batch_size": batch_size, **result})
-            print(rows[-1], flush=True)
+    rows = run_configs(list(CONFIGS), [int(size) for size in args.batch_sizes.split(",")], args.seconds)
     args.out.mkdir(parents=True, exist_ok=True)
     with (args.out / "throughput.csv").open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=COLUMNS)
+        writer = csv.DictWriter(handle, fieldnames=COLUMNS, extrasaction="ignore")
         writer.writeheader()
         writer.writerows(rows)
     write_report(rows, args.out)
@@ -156,9 +264,18 @@ def precision(row: dict) -> str:
     return f"{row['precision']} ({row['int8_method']})" if row["int8_method"] else row["precision"]
 
 
+def speed_of(rows: list[dict], model: str, backend: str, precision: str = "fp32") -> dict[int, float]:
+    """Images/s per batch size of one configuration (INT8 rows apart)."""
+    return {
+        r["batch_size"]: r["images_per_s"]
+        for r in rows
+        if (r["model"], r["backend"], r["precision"], r["int8_method"]) == (model, backend, precision, "")
+    }
+
+
 def write_report(rows: list[dict], out: Path) -> None:
-    teacher = {r["batch_size"]: r["images_per_s"] for r in rows if r["model"] == "teacher"}
-    ganomaly = {r["batch_size"]: r["images_per_s"] for r in rows if r["model"] == "ganomaly"}
+    teacher, ganomaly = speed_of(rows, "teacher", "torch"), speed_of(rows, "ganomaly", "torch")
+    pca = speed_of(rows, "pca_pixels", "scikit-learn")
     header = (
         "| model | backend | precision | batch | images/s | latency (ms/batch) | peak RSS (MB) "
         "| x teacher | x Ganomaly |"
@@ -171,40 +288,52 @@ def write_report(rows: list[dict], out: Path) -> None:
             f"{r['latency_ms']:.2f} | {r['peak_rss_mb']:.0f} | {r['images_per_s'] / teacher[b]:.1f} | "
             f"{r['images_per_s'] / ganomaly[b]:.1f} |"
         )
+    claims = []
+    for backend in dict.fromkeys(r["backend"] for r in rows if r["model"] == "student" and r["backend"] != "torch"):
+        student = speed_of(rows, "student", backend)
+        against = {
+            name: ", ".join(f"{student[b] / of[b]:.1f}x at batch {b}" for b in sorted(student) if b in of)
+            for name, of in (("teacher", teacher), ("pca", pca))
+        }
+        claims.append(
+            f"with `{backend}` {against['teacher']} the teacher's PyTorch images/s and {against['pca']} the pixel PCA's"
+        )
     note = (
         "\n\nSame CPU (2 cores), same images, one run. PyTorch rows: pre-processing and the latent score; "
-        "OpenVINO rows: Anomalib's exported graph (pre-processing, score, anomaly map, normalisation). "
-        "INT8 (weights): weight-only compression, accuracy kept; INT8 (static): weights and activations, "
-        "see `export.json` for its AUROC cost.\n"
+        "OpenVINO rows: Anomalib's exported graph (pre-processing, score, anomaly map, normalisation) with "
+        "`OPENVINO_FP32_CONFIG` (and `INFERENCE_NUM_THREADS` 1 where it says so), one synchronous request; "
+        "scikit-learn rows: grey pixels and the score. The student's OpenVINO FP32 graph scores "
+        f"{'; '.join(claims)}. INT8 (weights): weight-only compression, accuracy kept; INT8 (static): weights and "
+        "activations, see `export.json` for its AUROC cost.\n"
     )
     (out / "throughput.md").write_text("\n".join(lines) + note)
     (out / "throughput.json").write_text(json.dumps(rows, indent=2) + "\n")
+    plot(rows, out / "throughput.png")
 
+
+def plot(rows: list[dict], path: Path) -> None:
+    """Bars of images/s (log) per configuration and batch size."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(9, 4))
+    configs = list(dict.fromkeys((r["model"], r["backend"], precision(r)) for r in rows))
     sizes = sorted({r["batch_size"] for r in rows})
-    labels = [f"{m}\n{b} {p} {q}".strip() for m, b, p, q in CONFIGS]
+    speed = {(r["model"], r["backend"], precision(r), r["batch_size"]): r["images_per_s"] for r in rows}
+    fig, ax = plt.subplots(figsize=(10, 4))
     width = 0.8 / len(sizes)
     for index, size in enumerate(sizes):
-        values = [
-            next(
-                r["images_per_s"]
-                for r in rows
-                if (r["model"], r["backend"], r["precision"], r["int8_method"]) == c and r["batch_size"] == size
-            )
-            for c in CONFIGS
-        ]
-        ax.bar([i + index * width for i in range(len(CONFIGS))], values, width, label=f"batch {size}")
-    ax.set_xticks([i + 0.4 - width / 2 for i in range(len(CONFIGS))], labels, fontsize=8)
+        values = [speed.get((*config, size), 0) for config in configs]
+        ax.bar([i + index * width for i in range(len(configs))], values, width, label=f"batch {size}")
+    labels = [f"{model}\n{backend} {name}" for model, backend, name in configs]
+    ax.set_xticks([i + 0.4 - width / 2 for i in range(len(configs))], labels, fontsize=7)
     ax.set_yscale("log")
     ax.set_ylabel("images / s (log)")
     ax.legend()
     fig.tight_layout()
-    fig.savefig(out / "throughput.png", dpi=110)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
 
 
 if __name__ == "__main__":
