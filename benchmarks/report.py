@@ -68,6 +68,8 @@ class Results:
     design_plot: Path | None
     memory: dict
     small_data: list[dict]
+    defects: str
+    defects_figure: Path | None
 
 
 def load_results(folder: Path) -> Results:
@@ -98,6 +100,8 @@ def load_results(folder: Path) -> Results:
         design_plot=folder / "student_designs.png" if (folder / "student_designs.png").exists() else None,
         memory=json.loads(memory) if memory else {},
         small_data=rows("small_data.csv"),
+        defects=text("defects.md"),
+        defects_figure=folder / "defects_examples.png" if (folder / "defects_examples.png").exists() else None,
     )
 
 
@@ -686,6 +690,11 @@ def render(results: Results, out: Path, readme_folder: Path) -> str:
         parts += ["### Throughput (`benchmarks/throughput.py`)\n", results.throughput]
     parts += speed_sections(results, readme_folder)
     parts += small_data_table(results.small_data)
+    if results.defects:
+        parts += ['### Defect maps (`benchmarks/defects.py`, see "Defect benchmark" below)\n', results.defects]
+        if results.defects_figure:
+            link = Path(os.path.relpath(results.defects_figure, readme_folder)).as_posix()
+            parts.append(f"![defect examples: image, mask, student map]({link})\n")
     if results.memory:
         parts += memory_table(results.memory)
     return "\n".join(parts)
