@@ -300,6 +300,9 @@ class InputStage(nn.Module):
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         """Pre-process ``images`` and convert them to the model's channels, as rows ``(B, C, H*W)``."""
+        if images.shape[1] != 3:
+            msg = f"PKDGAN's exported graph takes RGB images (B, 3, H, W), got a batch of shape {tuple(images.shape)}."
+            raise ValueError(msg)
         rows = self._rows(self.transform(images) if self.transform is not None else images)
         if self.grey:
             return (rows * self.weight).sum(dim=1, keepdim=True) + self.bias
