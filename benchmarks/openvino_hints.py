@@ -6,7 +6,7 @@
     python benchmarks/openvino_hints.py       # writes benchmarks/results/openvino_hints.{csv,md}
 
 The default MNIST student as ``throughput.py`` exports it, on the same random raw images at batch 1 and 64, for a
-fixed time after a warm-up, under each setting:
+fixed time after a warm-up, each setting in a fresh process (as ``throughput.py``):
 
 * ``default``: ``OPENVINO_FP32_CONFIG`` (the CPU plugin's default LATENCY hint: one stream on all cores), one
   synchronous request, as ``OpenVINOInferencer`` and ``throughput.py`` run it;
@@ -19,6 +19,7 @@ fixed time after a warm-up, under each setting:
 
 import argparse
 import csv
+import multiprocessing
 import tempfile
 import time
 from pathlib import Path
@@ -27,7 +28,7 @@ import numpy as np
 import openvino as ov
 
 from anomalib_pkdgan import OPENVINO_FP32_CONFIG
-from throughput import export_student
+from throughput import DEFAULT_STUDENT, export_all, wait_for
 
 HERE = Path(__file__).resolve().parent
 SETTINGS = {  # name -> (extra config, static shape, asynchronous)
@@ -45,13 +46,13 @@ def images_per_second(compiled: ov.CompiledModel, images: np.ndarray, seconds: f
         queue = ov.AsyncInferQueue(compiled, compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS"))
 
         def run() -> None:
-            queue.start_async({0: images})  # waits while every request is busy
+            queue.start_async({0: images}, share_inputs=True)  # waits while every request is busy
 
     else:
         request = compiled.create_infer_request()
 
         def run() -> None:
-            request.infer({0: images})
+            request.infer({0: images}, share_inputs=True)
 
     for _ in range(20):
         run()
@@ -64,30 +65,45 @@ def images_per_second(compiled: ov.CompiledModel, images: np.ndarray, seconds: f
     return count * len(images) / (time.perf_counter() - start)
 
 
+def measure(ir: str, name: str, batch_size: int, seconds: float, queue: multiprocessing.Queue) -> None:
+    """Child process: compile the model under one setting, report images/s, streams and threads."""
+    extra, static, asynchronous = SETTINGS[name]
+    core = ov.Core()
+    model = core.read_model(ir)
+    if static:
+        model.reshape([batch_size, 3, 32, 32])
+    compiled = core.compile_model(model, "CPU", {**OPENVINO_FP32_CONFIG, **extra})
+    images = np.random.default_rng(0).random((batch_size, 3, 32, 32), dtype=np.float32)
+    speed = images_per_second(compiled, images, seconds, asynchronous)
+    queue.put(
+        {
+            "setting": name,
+            "batch_size": batch_size,
+            "streams": int(compiled.get_property("NUM_STREAMS")),
+            "threads": int(compiled.get_property("INFERENCE_NUM_THREADS")),
+            "images_per_s": round(speed, 1),
+        }
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--out", type=Path, default=HERE / "results")
     args = parser.parse_args()
-    core, rows = ov.Core(), []
-    path = export_student(Path(tempfile.mkdtemp()))
+    context = multiprocessing.get_context("spawn")  # every setting in a fresh process, as throughput.py
+    queue = context.Queue()
+    exporter = context.Process(target=export_all, args=([("", DEFAULT_STUDENT)], Path(tempfile.mkdtemp()), queue))
+    exporter.start()
+    (ir,) = wait_for(queue, exporter, "the export")
+    exporter.join()
+    rows = []
     for batch_size in (1, 64):
-        images = np.random.default_rng(0).random((batch_size, 3, 32, 32), dtype=np.float32)
-        for name, (extra, static, asynchronous) in SETTINGS.items():
-            model = core.read_model(path)
-            if static:
-                model.reshape([batch_size, 3, 32, 32])
-            compiled = core.compile_model(model, "CPU", {**OPENVINO_FP32_CONFIG, **extra})
-            speed = images_per_second(compiled, images, args.seconds, asynchronous)
-            rows.append(
-                {
-                    "setting": name,
-                    "batch_size": batch_size,
-                    "streams": int(compiled.get_property("NUM_STREAMS")),
-                    "threads": int(compiled.get_property("INFERENCE_NUM_THREADS")),
-                    "images_per_s": round(speed, 1),
-                }
-            )
+        for name in SETTINGS:
+            child = context.Process(target=measure, args=(ir, name, batch_size, args.seconds, queue))
+            child.start()
+            rows.append(wait_for(queue, child, f"{name} at batch {batch_size}"))
+            child.join()
             print(rows[-1], flush=True)
     args.out.mkdir(parents=True, exist_ok=True)
     with (args.out / "openvino_hints.csv").open("w", newline="") as handle:

@@ -8,12 +8,13 @@
 The default MNIST student (3/16, random weights, as in ``throughput.py``) is exported twice: as Anomalib's own
 ``ExportMixin.to_onnx`` traces the Lightning module (pre-processor, ``PkdganModel.forward``, post-processor: what
 the export held before issue 16) and as this package exports it (``ExportGraph``: the ``FusedStudent`` and the
-post-processor). Both are converted to OpenVINO, compiled with ``OPENVINO_FP32_CONFIG`` and ``PERF_COUNT`` and run
+post-processor). Both are converted to OpenVINO IR, compiled with ``OPENVINO_FP32_CONFIG`` and ``PERF_COUNT`` and run
 with one synchronous request on random raw images at batch 1 and 64. Each node's time (OpenVINO counts whole
 microseconds) is its mean over the runs, leaving out the slowest tenth (other jobs' interruptions), and is charged
 to the stage of the ONNX node it came from (the exporter records every node's module scope); nodes OpenVINO adds
 (layout reorders, shape arithmetic) go to "layouts and shapes", and "outside the nodes" is the wall time of
 ``infer`` (the same mean) minus the nodes' sum: the request, shape inference of the dynamic graph, Python.
+Every export and measurement runs in a fresh process, as in ``throughput.py``.
 The PyTorch path (default pre-processor, the student as ``PkdganModel.forward`` runs it, post-processor) is split
 into the same stages by timing each stage on its own (the same mean per call); ``torch.profiler`` would add about a
 microsecond to each of the path's ~40 operators, as much as several stages take at batch 1.
@@ -21,6 +22,7 @@ microsecond to each of the path's ~40 operators, as much as several stages take 
 
 import argparse
 import csv
+import multiprocessing
 import tempfile
 import time
 from collections import defaultdict
@@ -35,6 +37,7 @@ from anomalib.data import InferenceBatch
 from anomalib.models.components.base.export_mixin import ExportMixin
 
 from anomalib_pkdgan import OPENVINO_FP32_CONFIG, Pkdgan
+from throughput import wait_for
 
 HERE = Path(__file__).resolve().parent
 STAGES = (
@@ -131,19 +134,22 @@ def typical(times: list[float]) -> float:
 
 
 def profile_openvino(onnx_path: Path, batch_size: int, runs: int) -> dict[str, float]:
-    """Microseconds per batch of every stage (:func:`typical` over the runs), and outside the nodes."""
+    """Microseconds per batch of every stage (:func:`typical` over the runs), and outside the nodes.
+
+    The IR beside ``onnx_path`` is timed, the ONNX file names the stages.
+    """
     stages = onnx_stages(onnx_path)
     config = {**OPENVINO_FP32_CONFIG, "PERF_COUNT": True}
-    compiled = ov.Core().compile_model(ov.convert_model(str(onnx_path)), "CPU", config)
+    compiled = ov.Core().compile_model(str(onnx_path.with_suffix(".xml")), "CPU", config)
     stage_of = {node.get_friendly_name(): node_stage(node, stages) for node in compiled.get_runtime_model().get_ops()}
     request = compiled.create_infer_request()
     images = np.random.default_rng(0).random((batch_size, 3, 32, 32), dtype=np.float32)
     for _ in range(20):
-        request.infer({0: images})
+        request.infer({0: images}, share_inputs=True)
     walls, per_node = [], defaultdict(list)
     for _ in range(runs):
         start = time.perf_counter()
-        request.infer({0: images})
+        request.infer({0: images}, share_inputs=True)
         walls.append(time.perf_counter() - start)
         for info in request.profiling_info:
             per_node[info.node_name].append(info.real_time.total_seconds() * 1e6)
@@ -214,23 +220,52 @@ def write_table(rows: list[dict], path: Path) -> None:
     path.write_text("\n".join(lines) + "\n")
 
 
+def export_graphs(folder: Path) -> list[str]:
+    """ONNX files of the graph Anomalib traces from the Lightning module and of the exported (fused) graph.
+
+    Each is also converted to OpenVINO IR beside it, as Anomalib's ``to_openvino`` does (``model.xml``).
+    """
+    model = student_model()
+    paths = [ExportMixin.to_onnx(model, folder / "before"), model.to_onnx(folder / "fused")]
+    for path in paths:
+        ov.save_model(ov.convert_model(str(path)), path.with_suffix(".xml"), compress_to_fp16=False)
+    return [str(path) for path in paths]
+
+
+def pytorch_stages(batch_size: int, runs: int) -> dict[str, float]:
+    """:func:`profile_pytorch` of the default student with PyTorch's 2 threads."""
+    torch.set_num_threads(2)
+    return profile_pytorch(student_model(), batch_size, runs)
+
+
+def run_and_report(function: Callable, arguments: tuple, queue: multiprocessing.Queue) -> None:
+    """Child process: put ``function(*arguments)`` on the queue."""
+    queue.put(function(*arguments))
+
+
+def in_child(function: Callable, *arguments: object) -> object:
+    """``function(*arguments)`` in a fresh process, as ``throughput.py`` times every configuration."""
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    child = context.Process(target=run_and_report, args=(function, arguments, queue))
+    child.start()
+    result = wait_for(queue, child, function.__name__)
+    child.join()
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=2000, help="inferences at batch 1 (batch 64: a tenth)")
     parser.add_argument("--out", type=Path, default=HERE / "results")
     args = parser.parse_args()
-    torch.set_num_threads(2)
-    model = student_model()
     rows = []
     with tempfile.TemporaryDirectory() as folder:
-        graphs = {
-            PATHS[0]: ExportMixin.to_onnx(model, Path(folder) / "before"),  # Anomalib's trace of the Lightning module
-            PATHS[1]: model.to_onnx(Path(folder) / "fused"),
-        }
+        graphs = dict(zip(PATHS[:2], in_child(export_graphs, Path(folder)), strict=True))
         for batch_size in (1, 64):
             runs = args.runs if batch_size == 1 else args.runs // 10
-            results = {name: profile_openvino(path, batch_size, runs) for name, path in graphs.items()}
-            results[PATHS[2]] = profile_pytorch(model, batch_size, runs)
+            results = {name: in_child(profile_openvino, Path(path), batch_size, runs) for name, path in graphs.items()}
+            results[PATHS[2]] = in_child(pytorch_stages, batch_size, runs)
             for name, stages in results.items():
                 for stage, microseconds in stages.items():
                     rows.append({"path": name, "batch_size": batch_size, "stage": stage, "microseconds": microseconds})

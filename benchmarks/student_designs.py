@@ -21,6 +21,7 @@ and 6. Students: ``capacity_sweep.csv`` (validation: the score ``auto`` keeps); 
 import argparse
 import csv
 import json
+import math
 from collections import defaultdict
 from pathlib import Path
 from statistics import mean
@@ -199,29 +200,38 @@ def write_table(rows: list[dict], path: Path) -> None:
 
 
 def plot(rows: list[dict], path: Path) -> None:
-    """Test AUROC against measured batch-1 latency, one panel per data set."""
+    """Test AUROC against measured time per image, at batch 1 (latency) and 64, one column per data set."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, len(CELLS), figsize=(6 * len(CELLS), 4), squeeze=False)
-    for ax, dataset in zip(axes[0], CELLS, strict=True):
-        for r in rows:
-            auroc = r.get(f"test_auroc_{dataset}")
-            if auroc in (None, ""):
-                continue
-            latency_us = 1000 * float(r["latency_ms_b1"])
-            colour = "C0" if r["model"] == "student" else "C3"
-            ax.scatter(latency_us, 100 * float(auroc), color=colour, s=30)
-            ax.annotate(
-                label(r), (latency_us, 100 * float(auroc)), xytext=(4, 3), textcoords="offset points", fontsize=7
-            )
-        ax.set_xscale("log")
-        ax.set_xlabel("measured latency, batch 1 (µs per image, log)")
-        ax.set_ylabel("test AUROC (%)")
-        ax.set_title(f"{NAMES[dataset]}, classes {' and '.join(CELLS[dataset])}: AUROC against latency")
-        ax.grid(alpha=0.3)
+    timings = (("latency_ms_b1", "batch 1: latency"), ("images_per_s_b64", "batch 64: time"))
+    fig, axes = plt.subplots(len(timings), len(CELLS), figsize=(6 * len(CELLS), 7), squeeze=False)
+    for row_axes, (column, name) in zip(axes, timings, strict=True):
+        for ax, dataset in zip(row_axes, CELLS, strict=True):
+            points = []
+            for r in rows:
+                auroc = r.get(f"test_auroc_{dataset}")
+                if auroc not in (None, ""):
+                    value = float(r[column])
+                    micros = 1000 * value if column.startswith("latency") else 1e6 / value
+                    points.append((micros, 100 * float(auroc), r))
+            placed: list[tuple[float, float]] = []  # labels so far (time, height): stack close ones, never overlap
+            for micros, auroc, r in sorted(points, key=lambda point: -point[1]):
+                ax.scatter(micros, auroc, color="C0" if r["model"] == "student" else "C3", s=30)
+                height = auroc
+                for other, other_height in placed:
+                    if abs(math.log10(micros / other)) < 0.12 and height > other_height - 0.8:
+                        height = other_height - 0.8
+                placed.append((micros, height))
+                ax.annotate(label(r), (micros, auroc), xytext=(micros * 1.06, height), fontsize=7)
+            ax.set_xscale("log")
+            ax.set_xlabel(f"measured {name} per image (µs, log)")
+            ax.set_ylabel("test AUROC (%)")
+            ax.set_title(f"{NAMES[dataset]}, classes {' and '.join(CELLS[dataset])}", fontsize=10)
+            ax.grid(alpha=0.3)
+    fig.suptitle("AUROC against measured time: students in OpenVINO FP32 (blue), the others (red)", fontsize=11)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
