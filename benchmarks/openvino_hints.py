@@ -6,7 +6,7 @@
     python benchmarks/openvino_hints.py       # writes benchmarks/results/openvino_hints.{csv,md}
 
 The default MNIST student as ``throughput.py`` exports it, on the same random raw images at batch 1 and 64, for a
-fixed time after a warm-up, each setting in a fresh process (as ``throughput.py``):
+fixed time after a warm-up (the median of ten slices), each setting in a fresh process, as ``throughput.py``:
 
 * ``default``: ``OPENVINO_FP32_CONFIG`` (the CPU plugin's default LATENCY hint: one stream on all cores), one
   synchronous request, as ``OpenVINOInferencer`` and ``throughput.py`` run it;
@@ -21,14 +21,13 @@ import argparse
 import csv
 import multiprocessing
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 import openvino as ov
 
 from anomalib_pkdgan import OPENVINO_FP32_CONFIG
-from throughput import DEFAULT_STUDENT, export_all, wait_for
+from throughput import DEFAULT_STUDENT, calls_per_second, export_all, wait_for
 
 HERE = Path(__file__).resolve().parent
 SETTINGS = {  # name -> (extra config, static shape, asynchronous)
@@ -44,25 +43,11 @@ def images_per_second(compiled: ov.CompiledModel, images: np.ndarray, seconds: f
     """Images scored per second with one synchronous request, or with the recommended number in flight."""
     if asynchronous:
         queue = ov.AsyncInferQueue(compiled, compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS"))
-
-        def run() -> None:
-            queue.start_async({0: images}, share_inputs=True)  # waits while every request is busy
-
+        calls = calls_per_second(lambda: queue.start_async({0: images}, share_inputs=True), seconds, queue.wait_all)
     else:
         request = compiled.create_infer_request()
-
-        def run() -> None:
-            request.infer({0: images}, share_inputs=True)
-
-    for _ in range(20):
-        run()
-    count, start = 0, time.perf_counter()
-    while time.perf_counter() - start < seconds:
-        run()
-        count += 1
-    if asynchronous:
-        queue.wait_all()
-    return count * len(images) / (time.perf_counter() - start)
+        calls = calls_per_second(lambda: request.infer({0: images}, share_inputs=True), seconds)
+    return calls * len(images)
 
 
 def measure(ir: str, name: str, batch_size: int, seconds: float, queue: multiprocessing.Queue) -> None:

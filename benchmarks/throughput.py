@@ -7,8 +7,9 @@ the raw-pixel kNN and PCA.
     python benchmarks/throughput.py            # writes benchmarks/results/throughput.{csv,json,md,png}
 
 Every configuration runs in a fresh child process (so its peak RSS is its own) on the same random RGB
-32x32 images, at batch sizes 1 and 64, for a fixed time after a warm-up. Weights are random: speed does not
-depend on their values. What is timed is scoring from raw RGB images in [0, 1]: for the PyTorch rows the default
+32x32 images, at batch sizes 1 and 64, for a fixed time after a warm-up (the median of ten slices of it, so that
+a short interruption by another process does not count). Weights are random: speed does not depend on their
+values. What is timed is scoring from raw RGB images in [0, 1]: for the PyTorch rows the default
 pre-processor (resize, normalise) and the network's latent score under ``torch.inference_mode``; for OpenVINO the
 student exported through Anomalib (pre-processing, network and post-processing in one graph), compiled for the CPU
 with ``OPENVINO_FP32_CONFIG`` (backend ``openvino``: OpenVINO's default threads, all cores) or with one thread
@@ -24,6 +25,7 @@ import csv
 import json
 import multiprocessing
 import resource
+import statistics
 import tempfile
 import time
 from collections.abc import Callable
@@ -39,6 +41,8 @@ PCA_COMPONENTS = 32
 """Components of the timed PCA: the benchmark chooses 8-64 on validation, 29-34 on average."""
 KNN_TRAIN_IMAGES, KNN_NEIGHBOURS = 2000, 5
 """The benchmark's kNN: its training images (all kept) and neighbours."""
+SLICES = 10
+"""Equal slices of a measurement's time; the median slice's rate is reported (see :func:`calls_per_second`)."""
 
 
 @dataclass(frozen=True)
@@ -186,20 +190,34 @@ def measure(config: Config, batch_size: int, seconds: float, ir: str, queue: mul
 
     images = np.random.default_rng(0).random((batch_size, 3, 32, 32), dtype=np.float32)
     run = RUNNERS[config.backend](config, images, ir)
-    for _ in range(5):
-        run()
-    count, start = 0, time.perf_counter()
-    while time.perf_counter() - start < seconds:
-        run()
-        count += 1
-    elapsed = time.perf_counter() - start
+    calls_per_s = calls_per_second(run, seconds)
     queue.put(
         {
-            "images_per_s": round(count * batch_size / elapsed, 1),
-            "latency_ms": round(1000 * elapsed / count, 3),
+            "images_per_s": round(calls_per_s * batch_size, 1),
+            "latency_ms": round(1000 / calls_per_s, 3),
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         }
     )
+
+
+def calls_per_second(run: Callable[[], object], seconds: float, finish: Callable[[], object] = lambda: None) -> float:
+    """Calls of ``run`` per second: the median over ten equal slices of ``seconds``, after a warm-up.
+
+    The median slice keeps a short interruption by another process (the CPU is shared) out of the result.
+    ``finish`` ends a slice (waits for asynchronous calls in flight).
+    """
+    for _ in range(5):
+        run()
+    finish()
+    rates = []
+    for _ in range(SLICES):
+        count, start = 0, time.perf_counter()
+        while time.perf_counter() - start < seconds / SLICES:
+            run()
+            count += 1
+        finish()
+        rates.append(count / (time.perf_counter() - start))
+    return statistics.median(rates)
 
 
 def export_all(models: list[tuple[str, str]], folder: Path, queue: multiprocessing.Queue) -> None:
