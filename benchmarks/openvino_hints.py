@@ -21,13 +21,14 @@ import argparse
 import csv
 import multiprocessing
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
 import openvino as ov
 
 from anomalib_pkdgan import OPENVINO_FP32_CONFIG
-from throughput import DEFAULT_STUDENT, calls_per_second, export_all, wait_for
+from throughput import DEFAULT_STUDENT, SETTLE_SECONDS, calls_per_second, export_all, wait_for
 
 HERE = Path(__file__).resolve().parent
 SETTINGS = {  # name -> (extra config, static shape, asynchronous)
@@ -82,6 +83,7 @@ def main() -> None:
     exporter.start()
     (ir,) = wait_for(queue, exporter, "the export")
     exporter.join()
+    time.sleep(SETTLE_SECONDS)
     rows = []
     for batch_size in (1, 64):
         for name in SETTINGS:

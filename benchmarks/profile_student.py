@@ -38,7 +38,7 @@ from anomalib.data import InferenceBatch
 from anomalib.models.components.base.export_mixin import ExportMixin
 
 from anomalib_pkdgan import OPENVINO_FP32_CONFIG, Pkdgan
-from throughput import wait_for
+from throughput import SETTLE_SECONDS, wait_for
 
 HERE = Path(__file__).resolve().parent
 STAGES = (
@@ -263,6 +263,7 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory() as folder:
         graphs = dict(zip(PATHS[:2], in_child(export_graphs, Path(folder)), strict=True))
+        time.sleep(SETTLE_SECONDS)
         for batch_size in (1, 64):
             runs = args.runs if batch_size == 1 else args.runs // 10
             results = {name: in_child(profile_openvino, Path(path), batch_size, runs) for name, path in graphs.items()}

@@ -41,6 +41,8 @@ PCA_COMPONENTS = 32
 """Components of the timed PCA: the benchmark chooses 8-64 on validation, 29-34 on average."""
 KNN_TRAIN_IMAGES, KNN_NEIGHBOURS = 2000, 5
 """The benchmark's kNN: its training images (all kept) and neighbours."""
+SETTLE_SECONDS = 3.0
+"""Pause after the export, whose helper processes (PyTorch's compile workers) take a moment to exit."""
 SLICES = 10
 """Equal slices of a measurement's time; the median slice's rate is reported (see :func:`calls_per_second`)."""
 
@@ -249,6 +251,7 @@ def run_configs(configs: list[Config], batch_sizes: list[int], seconds: float) -
     exporter.start()  # in a child: a child's peak RSS starts from its parent's, which must stay small
     irs = dict(zip(models, wait_for(queue, exporter, "the export"), strict=True))
     exporter.join()
+    time.sleep(SETTLE_SECONDS)
     rows = []
     for batch_size in batch_sizes:
         for config in configs:
