@@ -238,14 +238,14 @@ def wait_for(queue: multiprocessing.Queue, child: multiprocessing.Process, what:
                 raise RuntimeError(msg) from None
 
 
-def run_configs(configs: list[Config], batch_sizes: list[int], seconds: float) -> list[dict]:
-    """Time every configuration at every batch size, each in its own child process; one row each.
+def run_configs(plan: list[tuple[int, Config]], seconds: float) -> list[dict]:
+    """Time every ``(batch size, configuration)`` of the plan, each in its own child process; one row each.
 
     The OpenVINO models are exported first, each once, so that a child only compiles and times its model (and its
     peak RSS is OpenVINO's, not the export's).
     """
     context = multiprocessing.get_context("spawn")
-    models = list(dict.fromkeys((c.int8_method, c.student) for c in configs if c.backend == "openvino"))
+    models = list(dict.fromkeys((c.int8_method, c.student) for _, c in plan if c.backend == "openvino"))
     queue = context.Queue()
     exporter = context.Process(target=export_all, args=(models, Path(tempfile.mkdtemp()), queue))
     exporter.start()  # in a child: a child's peak RSS starts from its parent's, which must stay small
@@ -253,16 +253,15 @@ def run_configs(configs: list[Config], batch_sizes: list[int], seconds: float) -
     exporter.join()
     time.sleep(SETTLE_SECONDS)
     rows = []
-    for batch_size in batch_sizes:
-        for config in configs:
-            queue = context.Queue()
-            ir = irs.get((config.int8_method, config.student), "")
-            child = context.Process(target=measure, args=(config, batch_size, seconds, ir, queue))
-            child.start()
-            result = wait_for(queue, child, f"{config} at batch {batch_size}")
-            child.join()
-            rows.append({**asdict(config), "backend": config.backend_label, "batch_size": batch_size, **result})
-            print(rows[-1], flush=True)
+    for batch_size, config in plan:
+        queue = context.Queue()
+        ir = irs.get((config.int8_method, config.student), "")
+        child = context.Process(target=measure, args=(config, batch_size, seconds, ir, queue))
+        child.start()
+        result = wait_for(queue, child, f"{config} at batch {batch_size}")
+        child.join()
+        rows.append({**asdict(config), "backend": config.backend_label, "batch_size": batch_size, **result})
+        print(rows[-1], flush=True)
     return rows
 
 
@@ -272,7 +271,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--out", type=Path, default=HERE / "results")
     args = parser.parse_args()
-    rows = run_configs(list(CONFIGS), [int(size) for size in args.batch_sizes.split(",")], args.seconds)
+    sizes = [int(size) for size in args.batch_sizes.split(",")]
+    rows = run_configs([(size, config) for size in sizes for config in CONFIGS], args.seconds)
     args.out.mkdir(parents=True, exist_ok=True)
     with (args.out / "throughput.csv").open("w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=COLUMNS, extrasaction="ignore")
