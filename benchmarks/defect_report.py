@@ -79,7 +79,47 @@ def write_table(results: Path, path: Path, budget: str, order: tuple[str, ...]) 
         per_kind = [_kinds(row["defect_pixel_auroc"]) for row in by_model[model]]
         means = [_mean([str(values[kind]) for values in per_kind if kind in values]) for kind in kinds]
         lines.append(f"| {model} | " + " | ".join(_percent(value) for value in means) + " |")
-    path.write_text("\n".join(lines) + "\n")
+    path.write_text("\n".join([*lines, *budget_lines(results)]) + "\n")
+
+
+def budget_lines(results: Path) -> list[str]:
+    """Every GAN budget run on a data set, side by side: the student's and teacher's validation and test AUROCs.
+
+    Validation is what a budget (teacher width, precision, ...) is chosen by; nothing if only one budget was run.
+    """
+    with results.open() as handle:
+        rows = [row for row in csv.DictReader(handle) if row["model"] in {"pkdgan_student", "pkdgan_teacher"}]
+    runs: dict[tuple[str, str], dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
+    for row in rows:
+        runs[row["dataset"], row["budget"]][row["model"]].append(row)
+    budgets_per_dataset = defaultdict(set)
+    for dataset, budget in runs:
+        budgets_per_dataset[dataset].add(budget)
+    compared = sorted((key for key in runs if len(budgets_per_dataset[key[0]]) > 1), key=lambda key: key)
+    if not compared:
+        return []
+    lines = [
+        "",
+        "GAN budgets compared on the data sets run with more than one (image / pixel AUROC %, mean over seeds, "
+        "validation then test; the student's, then the teacher's):",
+        "",
+        "| data set | budget | student validation | student test | teacher validation | teacher test | train (s) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+
+    def pair(group: list[dict], split: str) -> str:
+        prefix = "val_" if split == "val" else ""
+        image, pixel = (_mean([row[prefix + metric] for row in group]) for metric in ("image_auroc", "pixel_auroc"))
+        return f"{_percent(image)} / {_percent(pixel)}"
+
+    for dataset, budget in compared:
+        student, teacher = runs[dataset, budget]["pkdgan_student"], runs[dataset, budget]["pkdgan_teacher"]
+        seconds = _mean([row["train_seconds"] for row in student + teacher]) or 0.0
+        lines.append(
+            f"| {dataset} | {budget} | {pair(student, 'val')} | {pair(student, 'test')} | {pair(teacher, 'val')} | "
+            f"{pair(teacher, 'test')} | {seconds:.0f} |"
+        )
+    return lines
 
 
 def example_strip(image: np.ndarray, mask: np.ndarray, anomaly_map: np.ndarray, label: str) -> Image.Image:

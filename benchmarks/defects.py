@@ -89,6 +89,7 @@ def gan_budget(args: argparse.Namespace) -> str:
         f"teacher {args.teacher_features}/{args.teacher_latent} student {args.student_features}/{args.student_latent}"
         f" epochs {'/'.join(map(str, args.epochs))} min_steps {args.min_schedule_steps} batch {args.batch_size}"
     )
+    text += f" precision {args.precision}" if args.precision != "32-true" else ""
     return text + (f" max_epochs {args.max_epochs}" if args.max_epochs else "")
 
 
@@ -107,7 +108,7 @@ def engine(args: argparse.Namespace, name: str, **limits: int) -> Engine:
     if args.max_epochs:
         limits["max_epochs"] = args.max_epochs
     return Engine(accelerator="cpu", logger=False, enable_progress_bar=False, enable_model_summary=False,
-                  default_root_dir=args.work / "runs" / name, **limits)  # fmt: skip
+                  precision=args.precision, default_root_dir=args.work / "runs" / name, **limits)  # fmt: skip
 
 
 def pkdgan_rows(args: argparse.Namespace, folder: Path, settings: Settings, seed: int, val: Split, test: Split) -> dict:
@@ -259,6 +260,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--epochs", default="15,15,5", help="teacher,frozen,joint phase proportions (epochs)")
     parser.add_argument("--min-schedule-steps", type=int, default=2000)
     parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--precision", default="32-true", help="Lightning's training precision, e.g. bf16-mixed")
     parser.add_argument("--max-epochs", type=int, default=None, help="cap (the schedule shrinks to fit)")
     parser.add_argument("--num-workers", type=int, default=0)
     parser.add_argument("--root", type=Path, default=HERE / "work" / "defects", help="where the data sets live")
