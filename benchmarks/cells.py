@@ -10,8 +10,8 @@ library is used, so the report can share it cheaply.
 
 Example:
     >>> DISTILL.key({"dataset": "mnist", "normal_class": "0", "seed": "0", "epochs": "3",
-    ...              "w_distill_latent": "0.1", "w_distill_reconstruction": "50.0"})
-    ('mnist', 0, 0, 3, 0.1, 50.0)
+    ...              "w_distill_latent": "0.1", "w_distill_reconstruction": "50.0", "w_distill_hint": "0"})
+    ('mnist', 0, 0, 3, 0.1, 50.0, 0.0)
 """
 
 import csv
@@ -90,6 +90,7 @@ DISTILL = CellSchema(
         "epochs",
         "w_distill_latent",
         "w_distill_reconstruction",
+        "w_distill_hint",
         "val_auroc",
         "test_auroc",
         "train_seconds",
@@ -101,9 +102,10 @@ DISTILL = CellSchema(
         ("epochs", int),
         ("w_distill_latent", float),
         ("w_distill_reconstruction", float),
+        ("w_distill_hint", float),
     ),
 )
-"""``distill_weight_sweep.py``: one pair of distillation weights on one (data set, class, seed, epochs)."""
+"""``distill_weight_sweep.py``: one set of distillation weights on one (data set, class, seed, epochs)."""
 
 CAPACITY = CellSchema(
     file="capacity_sweep.csv",

@@ -27,7 +27,7 @@ does. Each finished cell is appended to ``defects.csv`` at once (columns: :data:
 budget) and ``defects_examples.png`` (test images, masks and the student's maps, drawn with Anomalib's
 visualiser) are written from the results.
 
-    python benchmarks/defects.py                                   # 8 data sets, seed 0, the config's sizes
+    python benchmarks/defects.py                                   # 8 data sets, seed 0, the defaults (teacher auto)
     python benchmarks/defects.py --teacher-features 16 --teacher-latent 64 --min-schedule-steps 500   # reduced
     python benchmarks/defects.py --quick --out /tmp/quick --work /tmp/quick --root /tmp/quick/data  # < 1 minute
 """
@@ -49,6 +49,7 @@ from lightning.pytorch import seed_everything
 from anomalib_pkdgan import Pkdgan, ScoreType
 from anomalib_pkdgan.models.pkdgan.schedule import plan_phases
 from anomalib_pkdgan.models.pkdgan.score_selection import best_score_type, score_aurocs
+from anomalib_pkdgan.models.pkdgan.torch_model import teacher_width
 from cells import CellSchema
 from defect_data import COUNTS, DEFECTS, SOURCES, Settings, write_dataset
 from defect_eval import Split, choose_sigma, evaluate, fit_baseline, folder_datamodule, load_split, pixels, smoothed
@@ -109,6 +110,13 @@ def engine(args: argparse.Namespace, name: str, **limits: int) -> Engine:
         limits["max_epochs"] = args.max_epochs
     return Engine(accelerator="cpu", logger=False, enable_progress_bar=False, enable_model_summary=False,
                   precision=args.precision, default_root_dir=args.work / "runs" / name, **limits)  # fmt: skip
+
+
+def teacher_features(args: argparse.Namespace, settings: Settings) -> int:
+    """The teacher's width of this run on a data set (``auto``: as ``Pkdgan`` resolves it for the image size)."""
+    if args.teacher_features == "auto":
+        return teacher_width((settings.size, settings.size))
+    return args.teacher_features
 
 
 def pkdgan_rows(args: argparse.Namespace, folder: Path, settings: Settings, seed: int, val: Split, test: Split) -> dict:
@@ -186,7 +194,7 @@ def ganomaly_row(args: argparse.Namespace, folder: Path, settings: Settings, see
     batches = plan_phases(tuple(args.epochs), batches_per_epoch, args.min_schedule_steps, max_batches=limit).total
     seed_everything(seed, workers=True)
     model = Ganomaly(
-        batch_size=args.batch_size, n_features=args.teacher_features, latent_vec_size=args.teacher_latent,
+        batch_size=args.batch_size, n_features=teacher_features(args, settings), latent_vec_size=args.teacher_latent,
         pre_processor=Ganomaly.configure_pre_processor(image_size=(settings.size, settings.size)),
         visualizer=False, evaluator=False,
     )  # fmt: skip
@@ -253,7 +261,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--train", type=int, default=COUNTS["train"], help="normal training images per data set")
     parser.add_argument("--test-good", type=int, default=COUNTS["test_good"], help="normal test images (half: val)")
     parser.add_argument("--per-defect", type=int, default=COUNTS["per_defect"], help="defective images of each kind")
-    parser.add_argument("--teacher-features", type=int, default=64)
+    parser.add_argument(
+        "--teacher-features",
+        type=lambda text: text if text == "auto" else int(text),
+        default="auto",
+        help='"auto" (the default: 32 at 64 px, 16 at 128 px) or a width',
+    )
     parser.add_argument("--teacher-latent", type=int, default=100)
     parser.add_argument("--student-features", type=int, default=8)
     parser.add_argument("--student-latent", type=int, default=32)

@@ -5,15 +5,16 @@
 
 Trains the ``pkdgan`` variant of ``one_class_benchmark.py`` (frozen teacher ``E`` epochs, then joint ``E``
 epochs, same split, seed and cached teacher) once per ``(w_distill_latent, w_distill_reconstruction)``
-setting and writes one row per cell to ``distill_sweep.csv``: the **validation** AUROC, which is what a
+setting, and per FitNets-style hint weight ``w_distill_hint`` (``--hints``), and writes one row per cell to
+``distill_sweep.csv``: the **validation** AUROC, which is what a
 setting is chosen by, and the test AUROC, recorded only to report what the choice did. A cell is a data set,
-class, seed, ``--epochs`` and pair of weights (``cells.DISTILL``); finished cells are skipped, so an interrupted
+class, seed, ``--epochs`` and set of weights (``cells.DISTILL``); finished cells are skipped, so an interrupted
 run loses nothing, and a run with other epochs adds its own rows. The teachers come from the benchmark's cache
 under ``--work`` (keyed by data set, class, seed, ``--max-train-images``, ``--batch-size``, ``--epochs`` and the
 teacher's size); a missing one is trained as ``one_class_benchmark.py`` trains it.
 
     python benchmarks/distill_weight_sweep.py --dataset mnist,fashion_mnist --classes 0,6 \
-        --settings 0.1:50,0:50,1:5 --epochs 3 --batch-size 32 --max-train-images 2000
+        --settings 0.1:50,0:50,1:5 --hints 0,1 --epochs 3 --batch-size 32 --max-train-images 2000
     python benchmarks/distill_weight_sweep.py --quick --settings 0.1:50,0:50 --out /tmp/sweep  # CI smoke test
 """
 
@@ -30,6 +31,7 @@ def main() -> None:
     parser.add_argument(
         "--settings", type=pairs(float), default="1:50,0.1:50,0:50,1:5", help="comma list of w_latent:w_reconstruction"
     )
+    parser.add_argument("--hints", default="0", help="comma list of w_distill_hint (FitNets-style hints)")
     args = parser.parse_args()
     prepare(args)
     done = DISTILL.done(args.out)
@@ -38,8 +40,9 @@ def main() -> None:
             for seed in parse_list(args.seeds):
                 split = {"dataset": dataset, "normal_class": normal_class, "seed": seed, "epochs": args.epochs}
                 cells = [
-                    {**split, "w_distill_latent": w_latent, "w_distill_reconstruction": w_recon}
+                    {**split, "w_distill_latent": w_latent, "w_distill_reconstruction": w_recon, "w_distill_hint": hint}
                     for w_latent, w_recon in args.settings
+                    for hint in map(float, args.hints.split(","))
                 ]
                 todo = [cell for cell in cells if DISTILL.key(cell) not in done]
                 if not todo:
@@ -49,14 +52,15 @@ def main() -> None:
                     args, dataset, normal_class, seed, args.max_train_images
                 )
                 for cell in todo:
-                    w_latent, w_recon = cell["w_distill_latent"], cell["w_distill_reconstruction"]
+                    w_latent, w_recon, hint = (cell[f"w_distill_{w}"] for w in ("latent", "reconstruction", "hint"))
                     seed_everything(seed, workers=True)
                     model = epoch_counted_pkdgan(
                         **model_sizes(dataset), visualizer=False, evaluator=False, teacher_checkpoint=teacher,
                         frozen_epochs=args.epochs, joint_epochs=args.epochs,
-                        w_distill_latent=w_latent, w_distill_reconstruction=w_recon,
+                        w_distill_latent=w_latent, w_distill_reconstruction=w_recon, w_distill_hint=hint,
                     )  # fmt: skip
-                    work = args.work / f"sweep_{dataset}_{normal_class}_{seed}_e{args.epochs}_{w_latent:g}_{w_recon:g}"
+                    weights = f"{w_latent:g}_{w_recon:g}" + (f"_hint{hint:g}" if hint else "")
+                    work = args.work / f"sweep_{dataset}_{normal_class}_{seed}_e{args.epochs}_{weights}"
                     seconds = train(model, datamodule, work, model.schedule.total_epochs)
                     val = roc_auc_score(val_labels, gan_scores(model, val_images, "student")["latent"])
                     test = roc_auc_score(test_labels, gan_scores(model, test_images, "student")["latent"])

@@ -18,7 +18,7 @@ import torch
 from anomalib.models.image.ganomaly.torch_model import GanomalyModel
 from torch.utils.flop_counter import FlopCounterMode
 
-from anomalib_pkdgan.models.pkdgan.torch_model import PkdganModel
+from anomalib_pkdgan.models.pkdgan.torch_model import PkdganModel, teacher_width
 from dataset_configs import CONFIG_OF, config_init_args
 
 HERE = Path(__file__).resolve().parent
@@ -36,10 +36,12 @@ def main() -> None:
     for dataset in CONFIG_OF:
         init = config_init_args(dataset)
         channels = init.get("num_input_channels", 1)
+        size = tuple(init.get("input_size", (32, 32)))
+        teacher_features = init.get("teacher_features", "auto")
         model = PkdganModel(
-            tuple(init.get("input_size", (32, 32))),
+            size,
             channels,
-            teacher_features=init.get("teacher_features", 64),
+            teacher_features=teacher_features if teacher_features != "auto" else teacher_width(size),
             teacher_latent=init.get("teacher_latent", 100),
             student_features=init["student_features"],
             student_latent=init["student_latent"],

@@ -54,6 +54,7 @@ from sklearn.neighbors import NearestNeighbors
 from tqdm import tqdm
 
 from anomalib_pkdgan import OneClassVision, Pkdgan, ScoreType
+from anomalib_pkdgan.models.pkdgan.torch_model import teacher_width
 from cells import ONECLASS
 from dataset_configs import config_init_args
 
@@ -107,6 +108,8 @@ def teacher_settings(args: argparse.Namespace, dataset: str, normal_class: int, 
     parameters = inspect.signature(Pkdgan).parameters
     network = {name: parameters[name].default for name in TEACHER_SHAPING}
     network.update({k: v for k, v in model_sizes(dataset).items() if k in TEACHER_SHAPING})
+    if network["teacher_features"] == "auto":  # the width "auto" builds, so the cache key names the network
+        network["teacher_features"] = teacher_width(network["input_size"])
     return {
         "dataset": dataset,
         "normal_class": normal_class,
@@ -182,18 +185,42 @@ class BestEpochTestAUROC(Callback):
 
     The paper's numbers likely follow GANomaly's code, which reports the best test epoch. This is kept in its own,
     clearly named column (``test_auroc_best_epoch``) so readers can see how much of a gap is protocol; nothing is
-    ever chosen by it.
+    ever chosen by it. Given validation images, it also records the test AUROC of the epoch with the best
+    **validation** AUROC (``test_auroc_best_val_epoch``): what keeping the best checkpoint by a validation metric
+    (Lightning's ``ModelCheckpoint(monitor=...)``) would give, an honest alternative to the last epoch.
     """
 
-    def __init__(self, images: torch.Tensor, labels: np.ndarray, network: str) -> None:
+    def __init__(
+        self,
+        images: torch.Tensor,
+        labels: np.ndarray,
+        network: str,
+        val_images: torch.Tensor | None = None,
+        val_labels: np.ndarray | None = None,
+    ) -> None:
         self.images, self.labels, self.network = images, labels, network
-        self.best: float | None = None
+        self.val_images, self.val_labels = val_images, val_labels
+        self.epochs: list[tuple[float | None, float]] = []  # (validation AUROC, test AUROC) after each epoch
+
+    def _auroc(self, pl_module: Pkdgan, images: torch.Tensor, labels: np.ndarray) -> float:
+        return float(roc_auc_score(labels, gan_scores(pl_module, images, self.network)["latent"]))
 
     def on_train_epoch_end(self, trainer: Trainer, pl_module: Pkdgan) -> None:
         training = pl_module.training
-        auroc = float(roc_auc_score(self.labels, gan_scores(pl_module, self.images, self.network)["latent"]))
+        val = None if self.val_images is None else self._auroc(pl_module, self.val_images, self.val_labels)
+        self.epochs.append((val, self._auroc(pl_module, self.images, self.labels)))
         pl_module.train(training)
-        self.best = auroc if self.best is None else max(self.best, auroc)
+
+    @property
+    def best(self) -> float | None:
+        """The best test AUROC over epochs (GANomaly's protocol)."""
+        return max((test for _, test in self.epochs), default=None)
+
+    @property
+    def at_best_validation(self) -> float | None:
+        """The test AUROC of the epoch with the best validation AUROC (the first such epoch)."""
+        scored = [(val, test) for val, test in self.epochs if val is not None]
+        return max(scored, key=lambda pair: pair[0])[1] if scored else None
 
 
 def train(
@@ -318,9 +345,10 @@ def run_class(args: argparse.Namespace, dataset: str, normal_class: int, seed: i
         else:
             model = gan_model(variant, sizes, args.epochs, teacher_path)
             network = "teacher" if variant == "teacher" else "student"
-            best_epoch = BestEpochTestAUROC(test_images, test_labels, network)
+            best_epoch = BestEpochTestAUROC(test_images, test_labels, network, val_images, val_labels)
             seconds = train(model, datamodule, work / variant, model.schedule.total_epochs, [best_epoch])
             record["test_auroc_best_epoch"] = best_epoch.best  # reported apart, never used to choose
+            record["test_auroc_best_val_epoch"] = best_epoch.at_best_validation
             if variant == "teacher":  # written whole or not at all: an interrupted save leaves no cached teacher
                 teacher_path.parent.mkdir(parents=True, exist_ok=True)
                 partial = teacher_path.with_suffix(".partial")

@@ -70,6 +70,8 @@ class Results:
     small_data: list[dict]
     defects: str
     defects_figure: Path | None
+    train_time: str
+    train_time_plot: Path | None
 
 
 def load_results(folder: Path) -> Results:
@@ -102,6 +104,8 @@ def load_results(folder: Path) -> Results:
         small_data=rows("small_data.csv"),
         defects=text("defects.md"),
         defects_figure=folder / "defects_examples.png" if (folder / "defects_examples.png").exists() else None,
+        train_time=text("train_time.md"),
+        train_time_plot=folder / "train_time.png" if (folder / "train_time.png").exists() else None,
     )
 
 
@@ -226,7 +230,7 @@ def sweep_table(rows: list[dict]) -> str:
         return ""
     acc: dict = defaultdict(lambda: defaultdict(list))
     for r in rows:
-        key = (float(r["w_distill_latent"]), float(r["w_distill_reconstruction"]))
+        key = tuple(float(r[f"w_distill_{w}"]) for w in ("latent", "reconstruction", "hint"))
         acc[key]["val"].append(float(r["val_auroc"]))
         acc[key]["test"].append(float(r["test_auroc"]))
         acc[key]["cells"].append(f"{NAMES.get(r['dataset'], r['dataset'])} {r['normal_class']}")
@@ -234,14 +238,15 @@ def sweep_table(rows: list[dict]) -> str:
     complete = {k: v for k, v in acc.items() if len(v["val"]) == full}
     best = max(complete, key=lambda k: mean(complete[k]["val"]))
     out = [
-        "| w_distill_latent | w_distill_reconstruction | cells | validation AUROC | test AUROC (not used to choose) |",
-        "|---|---|---|---|---|",
+        "| w_distill_latent | w_distill_reconstruction | w_distill_hint | cells | validation AUROC | "
+        "test AUROC (not used to choose) |",
+        "|---|---|---|---|---|---|",
     ]
-    for key in sorted(acc, key=lambda k: (-k[0], -k[1])):
+    for key in sorted(acc, key=lambda k: (-k[0], -k[1], k[2])):
         v = acc[key]
         mark = " (chosen)" if key == best else ""
         out.append(
-            f"| {key[0]:g} | {key[1]:g} | {len(v['val'])} | {100 * mean(v['val']):.1f}{mark} | "
+            f"| {key[0]:g} | {key[1]:g} | {key[2]:g} | {len(v['val'])} | {100 * mean(v['val']):.1f}{mark} | "
             f"{100 * mean(v['test']):.1f} |"
         )
     cells = ", ".join(sorted(set(acc[best]["cells"])))
@@ -695,6 +700,11 @@ def render(results: Results, out: Path, readme_folder: Path) -> str:
         if results.defects_figure:
             link = Path(os.path.relpath(results.defects_figure, readme_folder)).as_posix()
             parts.append(f"![defect examples: image, mask, student map]({link})\n")
+    if results.train_time:
+        parts += ["### Training time at 64 and 128 px (`benchmarks/train_time.py`)\n", results.train_time]
+        if results.train_time_plot:
+            link = Path(os.path.relpath(results.train_time_plot, readme_folder)).as_posix()
+            parts.append(f"![projected training minutes per setting]({link})\n")
     if results.memory:
         parts += memory_table(results.memory)
     return "\n".join(parts)

@@ -122,7 +122,7 @@ def measure(args: argparse.Namespace, folder: Path, teacher: str, precision: str
     rows.append({"phase": "validation", "batches_timed": len(timer.validation),
                  "median_batch_ms": round(1e3 * validation_seconds, 1), "schedule_batches": validations,
                  "projected_seconds": round(validation_seconds * validations, 1)})  # fmt: skip
-    rows.append({"phase": "total", "batches_timed": sum(r["batches_timed"] for r in rows), "median_batch_ms": "",
+    rows.append({"phase": "total", "batches_timed": sum(r["batches_timed"] for r in rows[:3]), "median_batch_ms": "",
                  "schedule_batches": plan.total, "projected_seconds": round(total, 1)})  # fmt: skip
     common = {"dataset": folder.name, "train_images": args.train, "batch_size": args.batch_size, "teacher": teacher,
               "student": args.student, "precision": precision, "threads": threads}  # fmt: skip

@@ -81,12 +81,15 @@ def run_sweep_twice(tmp_path, script, extra, result_file):
 def test_distillation_weight_sweep_writes_validation_rows_and_resumes(tmp_path):
     # A row of the same cell trained with other epochs must not count as done (--quick trains 1 epoch per phase).
     (tmp_path / "out").mkdir()
-    other_epochs = "digits,0,0,3,0.1,50.0,0.5,0.5,1.0"
-    header = "dataset,normal_class,seed,epochs,w_distill_latent,w_distill_reconstruction,val_auroc,test_auroc,"
-    (tmp_path / "out" / "distill_sweep.csv").write_text(f"{header}train_seconds\n{other_epochs}\n")
-    rows = run_sweep_twice(tmp_path, "distill_weight_sweep.py", ["--settings", "0.1:50,0:50"], "distill_sweep.csv")
-    settings = [(r["epochs"], float(r["w_distill_latent"]), float(r["w_distill_reconstruction"])) for r in rows]
-    assert settings == [("3", 0.1, 50.0), ("1", 0.1, 50.0), ("1", 0.0, 50.0)]
+    other_epochs = "digits,0,0,3,0.1,50.0,0.0,0.5,0.5,1.0"
+    header = "dataset,normal_class,seed,epochs,w_distill_latent,w_distill_reconstruction,w_distill_hint,val_auroc,"
+    (tmp_path / "out" / "distill_sweep.csv").write_text(f"{header}test_auroc,train_seconds\n{other_epochs}\n")
+    extra = ["--settings", "0.1:50,0:50", "--hints", "0,1"]
+    rows = run_sweep_twice(tmp_path, "distill_weight_sweep.py", extra, "distill_sweep.csv")
+    weights = ("w_distill_latent", "w_distill_reconstruction", "w_distill_hint")
+    settings = [(r["epochs"], *(float(r[w]) for w in weights)) for r in rows]
+    trained = [("1", *pair, hint) for pair in ((0.1, 50.0), (0.0, 50.0)) for hint in (0.0, 1.0)]
+    assert settings == [("3", 0.1, 50.0, 0.0), *trained]
     assert all(0.0 <= float(r["val_auroc"]) <= 1.0 and 0.0 <= float(r["test_auroc"]) <= 1.0 for r in rows)
     teachers = [path.parent.name for path in (tmp_path / "work" / "teachers").glob("*/teacher.pt")]
     assert len(teachers) == 1

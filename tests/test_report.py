@@ -85,9 +85,11 @@ def test_report_renders_tables_and_claims_computed_from_the_fixture(report, tmp_
     # The distillation sweep: the setting with the best mean validation AUROC is the one marked chosen.
     by_setting = defaultdict(list)
     for r in read_csv(FIXTURE / "distill_sweep.csv"):
-        by_setting[(float(r["w_distill_latent"]), float(r["w_distill_reconstruction"]))].append(float(r["val_auroc"]))
+        setting = tuple(float(r[f"w_distill_{w}"]) for w in ("latent", "reconstruction", "hint"))
+        by_setting[setting].append(float(r["val_auroc"]))
     best = max(by_setting, key=lambda setting: mean(by_setting[setting]))
-    chosen = f"| {best[0]:g} | {best[1]:g} | {len(by_setting[best])} | {100 * mean(by_setting[best]):.1f} (chosen) |"
+    weights = " | ".join(f"{w:g}" for w in best)
+    chosen = f"| {weights} | {len(by_setting[best])} | {100 * mean(by_setting[best]):.1f} (chosen) |"
     assert chosen in section
     assert section.count("(chosen)") == 1
 

@@ -7,6 +7,7 @@ import pytest
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
+from anomalib_pkdgan import Pkdgan
 from anomalib_pkdgan.models.pkdgan.torch_model import GanNetwork, PkdganModel, ScoreType, canvas_size
 
 
@@ -129,3 +130,20 @@ def test_bad_network_arguments_are_refused(kwargs, message):
     args.update(kwargs)
     with pytest.raises(ValueError, match=message):
         GanNetwork(**args)
+
+
+@pytest.mark.parametrize(
+    ("size", "width"),
+    [((32, 32), 64), ((28, 28), 64), ((28, 36), 32), ((64, 64), 32), ((64, 100), 16), ((256, 256), 8)],
+)
+def test_auto_teacher_width_keeps_the_deepest_stage_at_ganomalys_256_channels(size, width):
+    model = Pkdgan(input_size=size, visualizer=False)
+    teacher = model.model.teacher
+    assert teacher.n_features == width
+    assert teacher.generator.encoder1.final_conv_layer.in_channels == 256
+    assert Pkdgan(input_size=size, teacher_features=24, visualizer=False).model.teacher.n_features == 24
+
+
+def test_a_teacher_width_other_than_an_integer_or_auto_is_refused():
+    with pytest.raises(ValueError, match="teacher_features must be a positive integer or 'auto'"):
+        Pkdgan(teacher_features="wide")

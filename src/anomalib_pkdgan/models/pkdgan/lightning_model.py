@@ -39,7 +39,7 @@ from .pre_processing import default_pre_processor
 from .schedule import Phase
 from .score_callback import ScoreSelection
 from .teacher_checkpoint import load_teacher_state
-from .torch_model import GanNetwork, GanOutput, PkdganModel, ScoreType
+from .torch_model import GanNetwork, GanOutput, PkdganModel, ScoreType, teacher_width
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +53,9 @@ class Pkdgan(PkdganCheckpointMixin, StudentExportMixin, AnomalibModule):
     Args:
         input_size: Image height and width the networks take; the default pre-processor resizes to it.
         num_input_channels: 1 (grey) or 3 (colour). RGB batches are converted to this inside the model.
-        teacher_features: Teacher base width. Defaults to GANomaly's 64.
+        teacher_features: Teacher base width, or ``"auto"`` (the default): GANomaly's 64 at 32x32, halved for each
+            doubling of the image size (32 at 64x64, 16 at 128x128; see :func:`.torch_model.teacher_width`), so
+            the teacher's training time per image stays near the 32x32 teacher's.
         teacher_latent: Teacher latent size. Defaults to GANomaly's 100.
         student_features: Student base width. The default 3 makes the student 323x cheaper at 32x32.
         student_latent: Student latent size.
@@ -76,6 +78,8 @@ class Pkdgan(PkdganCheckpointMixin, StudentExportMixin, AnomalibModule):
         wenc: Encoder (latent consistency) weight of each GAN's generator loss.
         w_distill_latent: Weight of the student-to-teacher latent distillation term (0.1, chosen on validation).
         w_distill_reconstruction: Weight of the student-to-teacher reconstruction distillation term.
+        w_distill_hint: Weight of FitNets-style hints on the intermediate feature maps of the generators' encoder
+            and decoder through trained 1x1 adapters (see :mod:`.hints`); 0, the default, adds no hints.
         lr: Adam learning rate of all optimizers.
         beta1: Adam beta1.
         beta2: Adam beta2.
@@ -97,7 +101,7 @@ class Pkdgan(PkdganCheckpointMixin, StudentExportMixin, AnomalibModule):
         self,
         input_size: Sequence[int] = (32, 32),
         num_input_channels: int = 1,
-        teacher_features: int = 64,
+        teacher_features: int | str = "auto",
         teacher_latent: int = 100,
         student_features: int = 3,
         student_latent: int = 16,
@@ -115,6 +119,7 @@ class Pkdgan(PkdganCheckpointMixin, StudentExportMixin, AnomalibModule):
         wenc: float = 1.0,
         w_distill_latent: float = 0.1,
         w_distill_reconstruction: float = 50.0,
+        w_distill_hint: float = 0.0,
         lr: float = 2e-4,
         beta1: float = 0.5,
         beta2: float = 0.999,
@@ -127,6 +132,9 @@ class Pkdgan(PkdganCheckpointMixin, StudentExportMixin, AnomalibModule):
     ) -> None:
         if len(input_size) != 2:
             msg = f"PKDGAN input_size must be (height, width), got {input_size!r}."
+            raise ValueError(msg)
+        if isinstance(teacher_features, str) and teacher_features != "auto":
+            msg = f"PKDGAN teacher_features must be a positive integer or 'auto', got {teacher_features!r}."
             raise ValueError(msg)
         if score_type not in {"auto", *ScoreType}:
             msg = f"PKDGAN score_type must be 'auto', 'latent' or 'reconstruction', got {score_type!r}."
@@ -147,7 +155,7 @@ class Pkdgan(PkdganCheckpointMixin, StudentExportMixin, AnomalibModule):
         self.model = PkdganModel(
             input_size=input_size,
             num_input_channels=num_input_channels,
-            teacher_features=teacher_features,
+            teacher_features=teacher_width(input_size) if teacher_features == "auto" else teacher_features,
             teacher_latent=teacher_latent,
             student_features=student_features,
             student_latent=student_latent,
@@ -155,6 +163,7 @@ class Pkdgan(PkdganCheckpointMixin, StudentExportMixin, AnomalibModule):
             student_block=student_block,
             score_type=ScoreType.LATENT if score_type == "auto" else score_type,
             anomaly_map_sigma=0.0 if anomaly_map_sigma == "auto" else float(anomaly_map_sigma),
+            hints=w_distill_hint > 0,
         )
         for name in UNSAVED_HYPERPARAMETERS:
             self._hparams.pop(name, None)
@@ -163,7 +172,7 @@ class Pkdgan(PkdganCheckpointMixin, StudentExportMixin, AnomalibModule):
         self.schedule = ProgressiveDistillation(teacher_epochs, frozen_epochs, joint_epochs, min_schedule_steps)
         self.generator_loss = GeneratorLoss(wadv, wcon, wenc)
         self.discriminator_loss = DiscriminatorLoss()
-        self.distillation_loss = DistillationLoss(w_distill_latent, w_distill_reconstruction)
+        self.distillation_loss = DistillationLoss(w_distill_latent, w_distill_reconstruction, w_distill_hint)
         self.lr, self.betas = lr, (beta1, beta2)
         self.divergence = DivergenceGuard(on_nan)
         self.automatic_optimization = False
@@ -190,11 +199,14 @@ class Pkdgan(PkdganCheckpointMixin, StudentExportMixin, AnomalibModule):
     @property
     def distills(self) -> bool:
         """Whether the distillation loss has any weight (``False`` trains the student alone)."""
-        return bool(self.distillation_loss.w_latent or self.distillation_loss.w_reconstruction)
+        loss = self.distillation_loss
+        return bool(loss.w_latent or loss.w_reconstruction or loss.w_hint)
 
     def configure_optimizers(self) -> list[optim.Optimizer]:
         """Adam for teacher generator, teacher discriminator, student generator (+ projection), student D."""
         student_generator = [*self.model.student.generator.parameters(), *self.model.latent_projection.parameters()]
+        if self.model.hint_adapters is not None:
+            student_generator += list(self.model.hint_adapters.parameters())
         groups = [
             self.model.teacher.generator.parameters(),
             self.model.teacher.discriminator.parameters(),
@@ -237,18 +249,21 @@ class Pkdgan(PkdganCheckpointMixin, StudentExportMixin, AnomalibModule):
             trained["student"] = (student_g, student_d)
 
         outputs: dict[str, GanOutput] = {}
+        hints = "student" in trained and self.distillation_loss.w_hint > 0
         if "teacher" in trained or self.distills:
             with torch.set_grad_enabled("teacher" in trained):
-                outputs["teacher"] = self.model.teacher(images)
+                outputs["teacher"] = self.model.teacher(images, features=hints)
         if "student" in trained:
-            outputs["student"] = self.model.student(images)
+            outputs["student"] = self.model.student(images, features=hints)
         terms = {
             f"{name}/{term}": value
             for name in trained
             for term, value in self.generator_loss.of(getattr(self.model, name), outputs[name]).items()
         }
         if "student" in trained and self.distills:
-            distill = self.distillation_loss(outputs["student"], outputs["teacher"], self.model.latent_projection)
+            distill = self.distillation_loss(
+                outputs["student"], outputs["teacher"], self.model.latent_projection, self.model.hint_adapters
+            )
             terms.update({f"distill/{term}": value for term, value in distill.items()})
 
         if self._finite(terms):

@@ -20,6 +20,8 @@ Example:
     True
 """
 
+from collections.abc import Sequence
+
 import torch
 import torch.nn.functional as F  # noqa: N812
 from anomalib.models.image.ganomaly.loss import DiscriminatorLoss
@@ -110,6 +112,9 @@ class DistillationLoss(nn.Module):
     * ``distill_reconstruction``: L1 distance between the student's and the teacher's reconstructions
       (weight ``w_reconstruction``; the default matches the contextual weight, since it is the same kind
       of pixel L1 term).
+    * ``distill_hint`` (only with ``w_hint > 0``): FitNets-style hints, the mean over the stages of ``G_E``
+      and ``G_D`` of the squared distance between the adapted student feature map and the teacher's (see
+      :mod:`.hints`; the outputs must carry ``features``).
 
     Gradients reach the teacher only when its outputs were computed with gradients, that is in the joint
     phase; in the frozen phase the teacher outputs come from ``torch.no_grad()``.
@@ -117,29 +122,49 @@ class DistillationLoss(nn.Module):
     Args:
         w_latent: Weight of the latent term.
         w_reconstruction: Weight of the reconstruction term.
+        w_hint: Weight of the hint term (0: no hints).
     """
 
-    def __init__(self, w_latent: float = 0.1, w_reconstruction: float = 50.0) -> None:
+    def __init__(self, w_latent: float = 0.1, w_reconstruction: float = 50.0, w_hint: float = 0.0) -> None:
         super().__init__()
         self.w_latent = w_latent
         self.w_reconstruction = w_reconstruction
+        self.w_hint = w_hint
 
-    def forward(self, student: GanOutput, teacher: GanOutput, projection: nn.Module) -> dict[str, torch.Tensor]:
+    def forward(
+        self,
+        student: GanOutput,
+        teacher: GanOutput,
+        projection: nn.Module,
+        adapters: Sequence[nn.Module] | None = None,
+    ) -> dict[str, torch.Tensor]:
         """Weighted terms of the distillation loss.
 
         Args:
             student: Student generator output.
             teacher: Teacher generator output for the same images.
             projection: Maps student latents ``(B, l_s, 1, 1)`` to ``(B, l_t, 1, 1)``.
+            adapters: One 1x1 convolution per hinted stage (needed when ``w_hint > 0``).
 
         Returns:
-            dict[str, torch.Tensor]: ``distill_latent`` and ``distill_reconstruction``, each weighted.
+            dict[str, torch.Tensor]: ``distill_latent``, ``distill_reconstruction`` and, with hints,
+            ``distill_hint``, each weighted.
         """
         latent = F.mse_loss(projection(student.latent_i), teacher.latent_i) + F.mse_loss(
             projection(student.latent_o),
             teacher.latent_o,
         )
-        return {
+        terms = {
             "distill_latent": self.w_latent * latent,
             "distill_reconstruction": self.w_reconstruction * F.l1_loss(student.reconstruction, teacher.reconstruction),
         }
+        if self.w_hint:
+            if adapters is None or not student.features or len(student.features) != len(teacher.features):
+                msg = "PKDGAN hints need both networks' feature maps (forward(..., features=True)) and the adapters."
+                raise ValueError(msg)
+            hints = [
+                F.mse_loss(adapter(s), t)
+                for adapter, s, t in zip(adapters, student.features, teacher.features, strict=True)
+            ]
+            terms["distill_hint"] = self.w_hint * torch.stack(hints).mean()
+        return terms

@@ -21,7 +21,7 @@ Example:
 """
 
 from copy import deepcopy
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 
 import torch
@@ -31,6 +31,7 @@ from anomalib.models.components import GaussianBlur2d
 from anomalib.models.image.ganomaly.torch_model import Discriminator, GanomalyModel, Generator
 from torch import nn
 
+from .hints import HintAdapters, generator_features
 from .student_design import check_block, make_separable
 
 MIN_CANVAS = 32
@@ -86,12 +87,14 @@ class GanOutput:
         reconstruction: Generator output on the canvas, ``(B, C, S, S)``, in ``[-1, 1]``.
         latent_i: ``z = G_E(x)``, ``(B, latent, 1, 1)``.
         latent_o: ``z' = E(G_D(z))``, ``(B, latent, 1, 1)``.
+        features: The intermediate feature maps of ``G_E`` and ``G_D`` (see :mod:`.hints`) when asked for.
     """
 
     canvas: torch.Tensor
     reconstruction: torch.Tensor
     latent_i: torch.Tensor
     latent_o: torch.Tensor
+    features: list[torch.Tensor] = field(default_factory=list)
 
 
 def canvas_size(input_size: tuple[int, int]) -> int:
@@ -103,6 +106,21 @@ def canvas_size(input_size: tuple[int, int]) -> int:
     """
     side = max(MIN_CANVAS, *input_size)
     return 1 << (side - 1).bit_length()
+
+
+def teacher_width(input_size: tuple[int, int]) -> int:
+    """Return the teacher's base width that ``teacher_features="auto"`` picks for an image size.
+
+    GANomaly's 64 channels on a 32x32 canvas, halved for each doubling of the canvas (at least 8). Each doubling adds
+    a down-sampling stage that doubles the channels, so the deepest stage stays at GANomaly's 256 channels, and the
+    teacher's cost per image grows slowly with the image size instead of about 4 times per doubling (measured in
+    ``benchmarks/train_time.py``).
+
+    Example:
+        >>> [teacher_width((side, side)) for side in (28, 32, 64, 100, 128, 256, 512)]
+        [64, 64, 32, 16, 16, 8, 8]
+    """
+    return max(8, 64 * MIN_CANVAS // canvas_size(input_size))
 
 
 class GanNetwork(nn.Module):
@@ -197,10 +215,18 @@ class GanNetwork(nn.Module):
         height, width = self.input_size
         return canvas[..., self._top : self._top + height, self._left : self._left + width]
 
-    def forward(self, images: torch.Tensor) -> GanOutput:
-        """Run the generator on ``images`` of shape ``(B, C, H, W)`` in ``[-1, 1]``."""
+    def forward(self, images: torch.Tensor, features: bool = False) -> GanOutput:
+        """Run the generator on ``images`` of shape ``(B, C, H, W)`` in ``[-1, 1]``.
+
+        Args:
+            images: The images.
+            features: Also return the intermediate feature maps that hints distil (see :mod:`.hints`).
+        """
         self.check_input(images)
         canvas = self.pad(images)
+        if features:
+            (reconstruction, latent_i, latent_o), maps = generator_features(self.generator, canvas)
+            return GanOutput(canvas, reconstruction, latent_i, latent_o, maps)
         reconstruction, latent_i, latent_o = self.generator(canvas)
         return GanOutput(canvas=canvas, reconstruction=reconstruction, latent_i=latent_i, latent_o=latent_o)
 
@@ -281,6 +307,8 @@ class PkdganModel(nn.Module):
         student_block: The student generator's design, ``"standard"`` (the paper's) or ``"separable"``.
         score_type: Per-image score reported at inference, see :class:`ScoreType`.
         anomaly_map_sigma: Gaussian smoothing of the reported anomaly map (0: none); the scores are unchanged.
+        hints: Build the 1x1 adapters of FitNets-style hints (:class:`.hints.HintAdapters`, trained with the
+            student, never exported); without them the checkpoint holds no adapter weights.
 
     Example:
         >>> model = PkdganModel((32, 32), num_input_channels=3, teacher_features=16, student_features=4)
@@ -300,6 +328,7 @@ class PkdganModel(nn.Module):
         student_block: str = "standard",
         score_type: str = "latent",
         anomaly_map_sigma: float = 0.0,
+        hints: bool = False,
     ) -> None:
         super().__init__()
         if num_input_channels not in {1, 3}:
@@ -311,6 +340,7 @@ class PkdganModel(nn.Module):
             input_size, num_input_channels, student_features, student_latent, extra_layers, student_block
         )
         self.latent_projection = nn.Conv2d(student_latent, teacher_latent, kernel_size=1, bias=False)
+        self.hint_adapters = HintAdapters(self.student.generator, self.teacher.generator) if hints else None
         self.num_input_channels = num_input_channels
         self.register_buffer("luma", torch.tensor(LUMA).view(1, 3, 1, 1), persistent=False)
         self.luma: torch.Tensor
