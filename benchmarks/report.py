@@ -626,9 +626,9 @@ def steps_table(details: list[dict], batch8: list[dict]) -> list[str]:
         "Latent score, AUROC %; `best-validation epoch` is the test AUROC of the epoch whose validation AUROC was "
         "highest (what keeping the best checkpoint by validation would give); `best test epoch` is GANomaly's "
         "protocol, reported apart.\n",
-        "| data set | class | variant | validation (32 / 8) | test (32 / 8) | test, best-validation epoch (8) | "
+        "| data set | class | seed | variant | validation (32 / 8) | test (32 / 8) | test, best-validation epoch (8) | "
         "test, best test epoch (8) | train s (32 / 8) |",
-        "|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
 
     def pct(value: float | None) -> str:
@@ -637,7 +637,7 @@ def steps_table(details: list[dict], batch8: list[dict]) -> list[str]:
     for cell in cells:
         a, b = large[cell], small[cell]
         lines.append(
-            f"| {NAMES.get(cell[0], cell[0])} | {cell[1]} | {cell[2]} | {pct(a.get('val_auroc_latent'))} / "
+            f"| {NAMES.get(cell[0], cell[0])} | {cell[1]} | {cell[3]} | {cell[2]} | {pct(a.get('val_auroc_latent'))} / "
             f"{pct(b.get('val_auroc_latent'))} | {pct(a['auroc'])} / {pct(b['auroc'])} | "
             f"{pct(b.get('test_auroc_best_val_epoch'))} | {pct(b.get('test_auroc_best_epoch'))} | "
             f"{a['train_seconds']:.0f} / {b['train_seconds']:.0f} |"
@@ -647,9 +647,10 @@ def steps_table(details: list[dict], batch8: list[dict]) -> list[str]:
         val = [(large[c].get("val_auroc_latent"), small[c].get("val_auroc_latent")) for c in chosen]
         test = [(large[c]["auroc"], small[c]["auroc"]) for c in chosen]
         lines.append(
-            f"| **mean** | {len(chosen)} cells | {variant} | {pct(mean(v[0] for v in val))} / "
+            f"| **mean** | {len(chosen)} runs | | {variant} | {pct(mean(v[0] for v in val))} / "
             f"{pct(mean(v[1] for v in val))} | {pct(mean(t[0] for t in test))} / {pct(mean(t[1] for t in test))} "
-            "| | | |"
+            f"| {pct(mean(small[c]['test_auroc_best_val_epoch'] for c in chosen))} | "
+            f"{pct(mean(small[c]['test_auroc_best_epoch'] for c in chosen))} | |"
         )
     return [*lines, ""]
 
