@@ -42,7 +42,8 @@ def write_table(results: Path, path: Path, budget: str, order: tuple[str, ...]) 
     """Write the markdown tables of the rows of ``results`` that used ``budget`` (and the baselines), models in
     ``order``."""
     with results.open() as handle:
-        rows = [row for row in csv.DictReader(handle) if row["budget"] in {"", budget}]
+        every_row = list(csv.DictReader(handle))
+    rows = [row for row in every_row if row["budget"] in {"", budget}]
     cells: dict[tuple[str, str], list[dict]] = defaultdict(list)
     for row in rows:
         cells[row["dataset"], row["model"]].append(row)
@@ -79,16 +80,15 @@ def write_table(results: Path, path: Path, budget: str, order: tuple[str, ...]) 
         per_kind = [_kinds(row["defect_pixel_auroc"]) for row in by_model[model]]
         means = [_mean([str(values[kind]) for values in per_kind if kind in values]) for kind in kinds]
         lines.append(f"| {model} | " + " | ".join(_percent(value) for value in means) + " |")
-    path.write_text("\n".join([*lines, *budget_lines(results)]) + "\n")
+    path.write_text("\n".join([*lines, *budget_lines(every_row)]) + "\n")
 
 
-def budget_lines(results: Path) -> list[str]:
+def budget_lines(every_row: list[dict]) -> list[str]:
     """Every GAN budget run on a data set, side by side: the student's and teacher's validation and test AUROCs.
 
     Validation is what a budget (teacher width, precision, ...) is chosen by; nothing if only one budget was run.
     """
-    with results.open() as handle:
-        rows = [row for row in csv.DictReader(handle) if row["model"] in {"pkdgan_student", "pkdgan_teacher"}]
+    rows = [row for row in every_row if row["model"] in {"pkdgan_student", "pkdgan_teacher"}]
     runs: dict[tuple[str, str], dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
     for row in rows:
         runs[row["dataset"], row["budget"]][row["model"]].append(row)

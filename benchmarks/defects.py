@@ -112,13 +112,6 @@ def engine(args: argparse.Namespace, name: str, **limits: int) -> Engine:
                   precision=args.precision, default_root_dir=args.work / "runs" / name, **limits)  # fmt: skip
 
 
-def teacher_features(args: argparse.Namespace, settings: Settings) -> int:
-    """The teacher's width of this run on a data set (``auto``: as ``Pkdgan`` resolves it for the image size)."""
-    if args.teacher_features == "auto":
-        return teacher_width((settings.size, settings.size))
-    return args.teacher_features
-
-
 def pkdgan_rows(args: argparse.Namespace, folder: Path, settings: Settings, seed: int, val: Split, test: Split) -> dict:
     """Train P-KDGAN once; the student's and the teacher's rows, and the examples for the figure."""
     channels = 1 if SOURCES[settings.source].colour == "grey" else 3
@@ -193,8 +186,9 @@ def ganomaly_row(args: argparse.Namespace, folder: Path, settings: Settings, see
     limit = args.max_epochs * batches_per_epoch if args.max_epochs else None
     batches = plan_phases(tuple(args.epochs), batches_per_epoch, args.min_schedule_steps, max_batches=limit).total
     seed_everything(seed, workers=True)
+    width = teacher_width((settings.size, settings.size), args.teacher_features)
     model = Ganomaly(
-        batch_size=args.batch_size, n_features=teacher_features(args, settings), latent_vec_size=args.teacher_latent,
+        batch_size=args.batch_size, n_features=width, latent_vec_size=args.teacher_latent,
         pre_processor=Ganomaly.configure_pre_processor(image_size=(settings.size, settings.size)),
         visualizer=False, evaluator=False,
     )  # fmt: skip

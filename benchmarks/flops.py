@@ -37,11 +37,10 @@ def main() -> None:
         init = config_init_args(dataset)
         channels = init.get("num_input_channels", 1)
         size = tuple(init.get("input_size", (32, 32)))
-        teacher_features = init.get("teacher_features", "auto")
         model = PkdganModel(
             size,
             channels,
-            teacher_features=teacher_features if teacher_features != "auto" else teacher_width(size),
+            teacher_features=teacher_width(size, init.get("teacher_features", "auto")),
             teacher_latent=init.get("teacher_latent", 100),
             student_features=init["student_features"],
             student_latent=init["student_latent"],

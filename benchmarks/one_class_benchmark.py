@@ -108,8 +108,8 @@ def teacher_settings(args: argparse.Namespace, dataset: str, normal_class: int, 
     parameters = inspect.signature(Pkdgan).parameters
     network = {name: parameters[name].default for name in TEACHER_SHAPING}
     network.update({k: v for k, v in model_sizes(dataset).items() if k in TEACHER_SHAPING})
-    if network["teacher_features"] == "auto":  # the width "auto" builds, so the cache key names the network
-        network["teacher_features"] = teacher_width(network["input_size"])
+    # the width "auto" builds, so the cache key names the network
+    network["teacher_features"] = teacher_width(network["input_size"], network["teacher_features"])
     return {
         "dataset": dataset,
         "normal_class": normal_class,

@@ -18,6 +18,7 @@ minutes per setting, the 10-minute target drawn) are rewritten from the whole fi
 
 import argparse
 import csv
+import inspect
 import logging
 import math
 import statistics
@@ -30,8 +31,8 @@ from anomalib.engine import Engine
 from lightning.pytorch import Callback, LightningModule, Trainer
 
 from anomalib_pkdgan import Pkdgan
-from anomalib_pkdgan.models.pkdgan.callback import BATCHES_BETWEEN_VALIDATIONS
-from anomalib_pkdgan.models.pkdgan.schedule import Phase, epochs_needed, plan_phases
+from anomalib_pkdgan.models.pkdgan.schedule import Phase, epochs_between_validations, epochs_needed, plan_phases
+from cells import CellSchema
 from defect_data import COUNTS, DEFECTS, Settings, write_dataset
 from defect_eval import folder_datamodule
 
@@ -41,6 +42,8 @@ COLUMNS = (
     "median_batch_ms", "schedule_batches", "projected_seconds",
 )  # fmt: skip
 KEY = ("dataset", "train_images", "batch_size", "teacher", "student", "precision", "threads", "phase")
+TRAIN_TIME = CellSchema(file="train_time.csv", columns=COLUMNS, key_columns=tuple((name, str) for name in KEY))
+"""One phase (or the projected total) of one measured setting; a setting is done once its ``total`` row is there."""
 
 
 class BatchTimer(Callback):
@@ -74,14 +77,6 @@ class BatchTimer(Callback):
         self.validation.append(time.perf_counter() - self._start)
 
 
-def done_keys(path: Path) -> set[tuple[str, ...]]:
-    """Keys of the rows already in ``path``."""
-    if not path.exists():
-        return set()
-    with path.open() as handle:
-        return {tuple(row[k] for k in KEY) for row in csv.DictReader(handle)}
-
-
 def measure(args: argparse.Namespace, folder: Path, teacher: str, precision: str, threads: int) -> list[dict]:
     """Train a few epochs per phase and return one row per phase plus the projected total."""
     torch.set_num_threads(threads)
@@ -102,12 +97,10 @@ def measure(args: argparse.Namespace, folder: Path, teacher: str, precision: str
     )  # fmt: skip
     engine.fit(model, datamodule=datamodule)
     per_epoch = len(datamodule.train_dataloader())
-    default = Pkdgan()  # the defaults' schedule, on this data set's loader length
-    plan = plan_phases(
-        default.schedule.epochs(teacher_pretrained=False), per_epoch, default.schedule.min_steps,
-    )  # fmt: skip
-    stretched = plan.total > default.schedule.total_epochs * per_epoch
-    every = max(1, BATCHES_BETWEEN_VALIDATIONS // per_epoch) if stretched else 1  # as the schedule callback sets
+    defaults = {name: p.default for name, p in inspect.signature(Pkdgan).parameters.items()}
+    epochs = (defaults["teacher_epochs"], defaults["frozen_epochs"], defaults["joint_epochs"])
+    plan = plan_phases(epochs, per_epoch, defaults["min_schedule_steps"])  # the defaults' schedule on this loader
+    every = epochs_between_validations(plan, epochs, per_epoch)  # as the schedule callback sets it
     validations = math.ceil(epochs_needed(plan, per_epoch) / every)
     validation_seconds = statistics.median(timer.validation) if timer.validation else 0.0
     rows, total = [], validation_seconds * validations
@@ -205,17 +198,14 @@ def main() -> None:
     for teacher in args.variants.split(","):
         for precision in args.precision.split(","):
             for threads in map(int, args.threads.split(",")):
-                key = (folder.name, str(args.train), str(args.batch_size), teacher, args.student, precision,
-                       str(threads), "total")  # fmt: skip
-                if key in done_keys(path):
+                total = {"dataset": folder.name, "train_images": args.train, "batch_size": args.batch_size,
+                         "teacher": teacher, "student": args.student, "precision": precision, "threads": threads,
+                         "phase": "total"}  # fmt: skip
+                if TRAIN_TIME.key(total) in TRAIN_TIME.done(args.out):
                     continue
                 rows = measure(args, folder, teacher, precision, threads)
-                new = not path.exists()
-                with path.open("a", newline="") as handle:
-                    writer = csv.DictWriter(handle, fieldnames=COLUMNS)
-                    if new:
-                        writer.writeheader()
-                    writer.writerows(rows)
+                for row in rows:  # the total row last: a setting interrupted before it is measured again
+                    TRAIN_TIME.append(args.out, row)
                 write_report(path, args.out)
                 print(*(f"{r['teacher']} {r['precision']} {r['phase']}: {r['median_batch_ms']} ms x "
                         f"{r['schedule_batches']} = {r['projected_seconds']} s" for r in rows), sep="\n")  # fmt: skip

@@ -36,16 +36,19 @@ from typing import TYPE_CHECKING, Any
 from lightning.pytorch import Callback, LightningModule, Trainer
 from lightning.pytorch.utilities import rank_zero_warn
 
-from .schedule import Phase, PhasePlan, epoch_limit_is_lightning_default, epochs_needed, plan_phases
+from .schedule import (
+    Phase,
+    PhasePlan,
+    epoch_limit_is_lightning_default,
+    epochs_between_validations,
+    epochs_needed,
+    plan_phases,
+)
 
 if TYPE_CHECKING:
     from .lightning_model import Pkdgan
 
 logger = logging.getLogger(__name__)
-
-BATCHES_BETWEEN_VALIDATIONS = 100
-"""When ``min_steps`` stretches the schedule over many short epochs (small data sets), validate (and so write
-checkpoints) about this often, in batches, rather than after every epoch; and always after the last batch."""
 
 
 class ProgressiveDistillation(Callback):
@@ -132,9 +135,8 @@ class ProgressiveDistillation(Callback):
             )
         if unlimited:
             trainer.fit_loop.max_epochs = max(trainer.max_epochs or 0, epochs_needed(self.plan, batches_per_epoch))
-        stretched = self.plan.total > sum(epochs) * batches_per_epoch  # min_steps lengthened short epochs
-        if stretched and trainer.check_val_every_n_epoch == 1 and batches_per_epoch < BATCHES_BETWEEN_VALIDATIONS:
-            trainer.check_val_every_n_epoch = BATCHES_BETWEEN_VALIDATIONS // batches_per_epoch
+        if trainer.check_val_every_n_epoch == 1:  # a validation interval the user set is kept
+            trainer.check_val_every_n_epoch = epochs_between_validations(self.plan, epochs, batches_per_epoch)
         logger.info("PKDGAN schedule: %s (%d batches per epoch).", self.plan.describe(), batches_per_epoch)
         self._check_resumed_phase(model)
         if int(model.schedule_step) >= self.plan.total:

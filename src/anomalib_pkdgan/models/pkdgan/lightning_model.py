@@ -134,9 +134,7 @@ class Pkdgan(PkdganCheckpointMixin, StudentExportMixin, AnomalibModule):
         if len(input_size) != 2:
             msg = f"PKDGAN input_size must be (height, width), got {input_size!r}."
             raise ValueError(msg)
-        if isinstance(teacher_features, str) and teacher_features != "auto":
-            msg = f"PKDGAN teacher_features must be a positive integer or 'auto', got {teacher_features!r}."
-            raise ValueError(msg)
+        width = teacher_width(input_size, teacher_features)  # hparams keep the argument ("auto"), not the width
         if score_type not in {"auto", *ScoreType}:
             msg = f"PKDGAN score_type must be 'auto', 'latent' or 'reconstruction', got {score_type!r}."
             raise ValueError(msg)
@@ -156,7 +154,7 @@ class Pkdgan(PkdganCheckpointMixin, StudentExportMixin, AnomalibModule):
         self.model = PkdganModel(
             input_size=input_size,
             num_input_channels=num_input_channels,
-            teacher_features=teacher_width(input_size) if teacher_features == "auto" else teacher_features,
+            teacher_features=width,
             teacher_latent=teacher_latent,
             student_features=student_features,
             student_latent=student_latent,

@@ -38,6 +38,10 @@ class Phase(IntEnum):
     JOINT = 2
 
 
+BATCHES_BETWEEN_VALIDATIONS = 100
+"""When ``min_steps`` stretches the schedule over many short epochs (small data sets), validate (and so write
+checkpoints) about this often, in batches, rather than after every epoch; and always after the last batch."""
+
 OPTIMIZER_STEPS_PER_BATCH = {Phase.TEACHER: 2, Phase.FROZEN: 2, Phase.JOINT: 4}
 """Optimiser steps (what Lightning's ``max_steps`` counts) of one training batch in each phase."""
 
@@ -146,6 +150,23 @@ def epoch_limit_is_lightning_default(max_epochs: int | None, max_steps: int) -> 
     treats 1000 with no ``max_steps`` as "no limit" and lets its schedule decide the length of the run.
     """
     return max_epochs == 1000 and max_steps == -1
+
+
+def epochs_between_validations(plan: PhasePlan, epochs: tuple[int, int, int], batches_per_epoch: int) -> int:
+    """Return how many epochs apart to validate (the schedule callback's ``check_val_every_n_epoch``).
+
+    1, or about :data:`BATCHES_BETWEEN_VALIDATIONS` batches when ``min_steps`` stretched the ``epochs`` over short
+    epochs.
+
+    Example:
+        >>> plan = plan_phases((15, 15, 5), batches_per_epoch=4, min_steps=2000)
+        >>> epochs_between_validations(plan, (15, 15, 5), 4), epochs_between_validations(plan, (15, 15, 5), 400)
+        (25, 1)
+    """
+    stretched = plan.total > sum(epochs) * batches_per_epoch
+    if stretched and batches_per_epoch < BATCHES_BETWEEN_VALIDATIONS:
+        return BATCHES_BETWEEN_VALIDATIONS // batches_per_epoch
+    return 1
 
 
 def epochs_needed(plan: PhasePlan, batches_per_epoch: int) -> int:

@@ -108,18 +108,28 @@ def canvas_size(input_size: tuple[int, int]) -> int:
     return 1 << (side - 1).bit_length()
 
 
-def teacher_width(input_size: tuple[int, int]) -> int:
-    """Return the teacher's base width that ``teacher_features="auto"`` picks for an image size.
+def teacher_width(input_size: tuple[int, int], teacher_features: int | str = "auto") -> int:
+    """Return the teacher's base width: ``teacher_features`` itself, or what ``"auto"`` picks for an image size.
 
-    GANomaly's 64 channels on a 32x32 canvas, halved for each doubling of the canvas (at least 8). Each doubling adds
-    a down-sampling stage that doubles the channels, so the deepest stage stays at GANomaly's 256 channels, and the
-    teacher's cost per image grows slowly with the image size instead of about 4 times per doubling (measured in
-    ``benchmarks/train_time.py``).
+    ``"auto"`` is GANomaly's 64 channels on a 32x32 canvas, halved for each doubling of the canvas (at least 8).
+    Each doubling adds a down-sampling stage that doubles the channels, so the deepest stage stays at GANomaly's 256
+    channels, and the teacher's cost per image grows slowly with the image size instead of about 4 times per
+    doubling (measured in ``benchmarks/train_time.py``).
 
     Example:
         >>> [teacher_width((side, side)) for side in (28, 32, 64, 100, 128, 256, 512)]
         [64, 64, 32, 16, 16, 8, 8]
+        >>> teacher_width((128, 128), 48)
+        48
+
+    Raises:
+        ValueError: ``teacher_features`` is a string other than ``"auto"``.
     """
+    if not isinstance(teacher_features, str):
+        return teacher_features
+    if teacher_features != "auto":
+        msg = f"PKDGAN teacher_features must be a positive integer or 'auto', got {teacher_features!r}."
+        raise ValueError(msg)
     return max(8, 64 * MIN_CANVAS // canvas_size(input_size))
 
 
