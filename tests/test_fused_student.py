@@ -55,8 +55,21 @@ def assert_same(output, reference) -> None:
         {"extra_layers": 1},
         {"student_block": "separable", "student_features": 6, "student_latent": 100},
         {"student_block": "separable", "num_input_channels": 3, "student_features": 6, "student_latent": 32},
+        {"student_block": "dense", "student_features": 24, "student_latent": 16, "input_size": (28, 36)},
+        {"student_block": "dense", "num_input_channels": 3, "student_features": 8, "score_type": "reconstruction"},
     ],
-    ids=["default", "colour", "28x36", "reconstruction", "smoothed", "extra-layers", "separable", "separable-colour"],
+    ids=[
+        "default",
+        "colour",
+        "28x36",
+        "reconstruction",
+        "smoothed",
+        "extra-layers",
+        "separable",
+        "separable-colour",
+        "dense-28x36",
+        "dense-colour-reconstruction",
+    ],
 )
 def test_fused_student_scores_as_the_student(settings):
     model = random_model(**settings)
@@ -86,7 +99,7 @@ def test_sub_pixel_convolution_keeps_the_weights_count():
     torch.testing.assert_close(sub_pixel(images), layer(images), atol=1e-6, rtol=0)
 
 
-@pytest.mark.parametrize("block", ["standard", "separable"])
+@pytest.mark.parametrize("block", ["standard", "separable", "dense"])
 def test_openvino_graph_resizes_only_images_of_another_size(tmp_path, block):
     model = random_model(student_block=block, student_features=4, student_latent=8)
     path = model.to_openvino(tmp_path)

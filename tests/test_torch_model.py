@@ -102,6 +102,33 @@ def test_default_student_is_at_least_300x_cheaper_than_the_teacher():
     assert flops(model.teacher) / flops(model.student) >= 300
 
 
+@pytest.mark.parametrize(("hidden", "latent", "ratio"), [(48, 16, 311), (24, 16, 700)])
+def test_dense_student_keeps_the_papers_compression_at_more_units(hidden, latent, ratio):
+    # The dense design's point: at the paper's MNIST (311:1) and Fashion-MNIST (700:1) ratios its hidden layers are
+    # 8-16 times wider than the 3- and 2-channel convolution stages the standard design can afford.
+    model = small(teacher_features=64, teacher_latent=100, student_block="dense", student_features=hidden,
+                  student_latent=latent).eval()  # fmt: skip
+
+    def flops(net):
+        with FlopCounterMode(display=False) as counter:
+            net.generator(torch.zeros(1, 1, 32, 32))
+        return counter.get_total_flops()
+
+    assert flops(model.teacher) / flops(model.student) >= ratio
+    images = torch.rand(2, 1, 32, 32) * 2 - 1
+    gan = model.student(images)
+    assert gan.latent_i.shape == gan.latent_o.shape == (2, latent, 1, 1)
+    assert gan.reconstruction.shape == images.shape
+    assert gan.reconstruction.abs().max() <= 1
+
+
+def test_hints_need_a_convolutional_student():
+    with pytest.raises(ValueError, match="the 'dense' student has none"):
+        small(student_block="dense", hints=True)
+    with pytest.raises(ValueError, match="student_block must be one of 'standard', 'separable', 'dense'"):
+        small(student_block="mlp")
+
+
 @pytest.mark.parametrize(
     ("images", "message"),
     [

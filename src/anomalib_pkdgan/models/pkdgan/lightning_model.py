@@ -58,11 +58,13 @@ class Pkdgan(PkdganCheckpointMixin, StudentExportMixin, AnomalibModule):
             default schedule trains in 4.3 min at 64 px and 7.9 at 128 px on 2 CPU cores, against 11.7 and 60 at
             width 64 (``benchmarks/train_time.py``).
         teacher_latent: Teacher latent size. Defaults to GANomaly's 100.
-        student_features: Student base width. The default 3 makes the student 323x cheaper at 32x32.
+        student_features: Student base width (hidden units for the ``"dense"`` design). The default 3 makes the
+            student 323x cheaper at 32x32.
         student_latent: Student latent size.
         extra_layers: Extra 3x3 blocks in every encoder and decoder.
-        student_block: ``"standard"`` (the paper's student: the teacher's shape with fewer channels) or
-            ``"separable"`` (depthwise-separable convolutions: wider at the same FLOPs, see :mod:`.student_design`).
+        student_block: ``"standard"`` (the paper's student: the teacher's shape with fewer channels),
+            ``"separable"`` (depthwise-separable convolutions: wider at the same FLOPs) or ``"dense"`` (fully
+            connected ``G_E``, ``G_D`` and ``E`` with ``student_features`` hidden units; see :mod:`.student_design`).
         score_type: ``"auto"`` (the student's score with the higher validation AUROC, see :mod:`.score_callback`),
             ``"latent"`` (``||z - z'||^2``, the paper's score) or ``"reconstruction"``.
         anomaly_map_sigma: Gaussian smoothing of the anomaly map: ``"auto"`` (chosen by validation pixel AUROC
@@ -72,6 +74,10 @@ class Pkdgan(PkdganCheckpointMixin, StudentExportMixin, AnomalibModule):
         joint_epochs: Epochs of joint fine-training (phase 2).
         min_schedule_steps: The phases together get at least this many training batches, in the proportions of
             the epochs, however small the data set (0: the epochs alone decide). See :mod:`.schedule`.
+        restore_best_validation: When the schedule ends, go back to the weights (and the post-processor's
+            thresholds, score type and map smoothing) of the validation with the best image AUROC after the student
+            started training (see :mod:`.best_weights`); ``False`` keeps the last weights. Needs anomalous
+            validation images; without them the last weights are kept.
         teacher_checkpoint: A Pkdgan Lightning checkpoint or a saved teacher ``GanNetwork`` state dict. Read
             once; checkpoints of this model hold the teacher's weights and do not read it again.
         wadv: Adversarial (feature matching) weight of each GAN's generator loss.
@@ -114,6 +120,7 @@ class Pkdgan(PkdganCheckpointMixin, StudentExportMixin, AnomalibModule):
         frozen_epochs: int = 15,
         joint_epochs: int = 5,
         min_schedule_steps: int = 2000,
+        restore_best_validation: bool = True,
         teacher_checkpoint: str | Path | None = None,
         wadv: float = 1.0,
         wcon: float = 50.0,
@@ -167,7 +174,9 @@ class Pkdgan(PkdganCheckpointMixin, StudentExportMixin, AnomalibModule):
         for name in UNSAVED_HYPERPARAMETERS:
             self._hparams.pop(name, None)
             self._hparams_initial.pop(name, None)
-        self.selection = ScoreSelection(score=score_type == "auto", map_sigma=anomaly_map_sigma == "auto")
+        self.selection = ScoreSelection(
+            score=score_type == "auto", map_sigma=anomaly_map_sigma == "auto", best_weights=restore_best_validation
+        )
         self.schedule = ProgressiveDistillation(teacher_epochs, frozen_epochs, joint_epochs, min_schedule_steps)
         self.generator_loss = GeneratorLoss(wadv, wcon, wenc)
         self.discriminator_loss = DiscriminatorLoss()

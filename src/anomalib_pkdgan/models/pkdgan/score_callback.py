@@ -1,13 +1,19 @@
 # Copyright (C) 2026 anomalib-pkdgan developers
 # SPDX-License-Identifier: Apache-2.0
 
-"""Choices made on the validation set: ``score_type="auto"`` and ``anomaly_map_sigma="auto"``.
+"""Choices made on the validation set: ``score_type="auto"``, ``anomaly_map_sigma="auto"`` and the best weights.
 
 Before each validation epoch (never during Lightning's sanity check) it scores the validation images both ways,
 keeps the score with the higher validation AUROC, and logs the choice with both AUROCs; where the validation set
 has masks, it also keeps the anomaly-map smoothing with the highest pixel AUROC. The choice is made before
 any validation batch, so the post-processor's normalisation and threshold come from the chosen score; rank 0
 decides for every rank under DDP. The model saves the choice in its checkpoints.
+
+With ``best_weights``, each validation after the student has started training is also offered to a
+:class:`~.best_weights.BestValidation` once the post-processor has its thresholds, and the validation that ends
+the schedule restores the best one before Anomalib's ``ModelCheckpoint`` (which Lightning runs after every other
+callback) saves the model, so the checkpoint, the test and the export all use the same weights. A run resumed from
+a checkpoint keeps the best of the validations after the resume.
 """
 
 import logging
@@ -15,7 +21,9 @@ from itertools import chain
 from typing import TYPE_CHECKING
 
 from lightning.pytorch import Callback, LightningModule, Trainer
+from lightning.pytorch.trainer.states import TrainerFn
 
+from .best_weights import BestValidation
 from .score_selection import ValidationScores, best_map_sigma, best_score_type, score_aurocs, score_validation_set
 from .torch_model import ScoreType
 
@@ -26,20 +34,31 @@ logger = logging.getLogger(__name__)
 
 
 class ScoreSelection(Callback):
-    """Choose the student's score and, where validation masks exist, the anomaly map's smoothing.
+    """Choose the student's score, the anomaly map's smoothing (where validation masks exist) and the weights.
 
     Args:
         score: Choose the score (latent distance or reconstruction error) by validation image AUROC.
         map_sigma: Choose the anomaly map's Gaussian smoothing by validation pixel AUROC (needs masks).
+        best_weights: When the schedule ends, restore the state of the validation with the best image AUROC of
+            the reported score (among those after the student started training).
     """
 
-    def __init__(self, score: bool = True, map_sigma: bool = False) -> None:
+    def __init__(self, score: bool = True, map_sigma: bool = False, best_weights: bool = False) -> None:
         self.score = score
         self.map_sigma = map_sigma
+        self.best_weights = best_weights
+        self.best = BestValidation()
+        self._pending: float | None = None  # this validation's image AUROC, offered once the post-processor is done
+
+    def on_fit_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        """Forget the validations of an earlier fit."""
+        del trainer, pl_module
+        self.best, self._pending = BestValidation(), None
 
     def on_validation_epoch_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
         """Score the validation set and keep the better score and smoothing."""
-        if trainer.sanity_checking or not (self.score or self.map_sigma):
+        self._pending = None
+        if trainer.sanity_checking or not (self.score or self.map_sigma or self.best_weights):
             return
         model: Pkdgan = pl_module  # type: ignore[assignment]
         transform = getattr(model.pre_processor, "transform", None)
@@ -48,12 +67,38 @@ class ScoreSelection(Callback):
         validation = score_validation_set(model.model, batches, transform, model.device)
         if self.score:
             self._choose_score(trainer, model, validation)
+        fitting = trainer.state.fn == TrainerFn.FITTING
+        if self.best_weights and fitting and int(model.student_steps) > 0:
+            aurocs = score_aurocs(validation.scores, validation.labels)
+            if aurocs is not None:
+                self._pending = float(trainer.strategy.broadcast(aurocs[model.model.score_type], src=0))
         if self.map_sigma and validation.maps is not None and validation.masks is not None:
             aurocs = best_map_sigma(validation.maps, validation.masks)
             sigma = max(aurocs, key=lambda value: (aurocs[value], -value))
             values = ", ".join(f"sigma {value:g}: {auroc:.4f}" for value, auroc in aurocs.items())
             logger.info("PKDGAN anomaly_map_sigma='auto' uses %g (validation pixel AUROC: %s).", sigma, values)
             model.model.anomaly_map_sigma = float(trainer.strategy.broadcast(sigma, src=0))
+
+    def on_validation_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        """Offer this validation to the best so far; after the schedule's last validation, restore the best."""
+        if self._pending is None:
+            return
+        model: Pkdgan = pl_module  # type: ignore[assignment]
+        step = int(model.schedule_step)
+        self.best.offer(self._pending, model.model, model.post_processor, step)
+        last, self._pending = self._pending, None
+        plan = model.schedule.plan
+        if plan is None or step < plan.total or self.best.step == step:
+            return
+        self.best.restore(model.model, model.post_processor)
+        logger.info(
+            "PKDGAN keeps the weights validated after training batch %d (validation image AUROC %.4f; the last "
+            "validation, after batch %d, had %.4f).",
+            self.best.step,
+            self.best.auroc,
+            step,
+            last,
+        )
 
     @staticmethod
     def _choose_score(trainer: Trainer, model: "Pkdgan", validation: ValidationScores) -> None:

@@ -32,7 +32,7 @@ from anomalib.models.image.ganomaly.torch_model import Discriminator, GanomalyMo
 from torch import nn
 
 from .hints import HintAdapters, generator_features
-from .student_design import check_block, make_separable
+from .student_design import DenseGenerator, check_block, make_separable
 
 MIN_CANVAS = 32
 """Smallest square canvas on which Anomalib's GANomaly encoder gives a 1x1 latent."""
@@ -142,8 +142,9 @@ class GanNetwork(nn.Module):
         n_features: Base width: channels of the first convolution, doubled at each down-sampling.
         latent_vec_size: Size of the latents ``z`` and ``z'``.
         extra_layers: Extra 3x3 convolution blocks in each encoder and decoder.
-        block: ``"standard"`` (GANomaly's convolutions) or ``"separable"`` (the generator's convolutions made
-            depthwise-separable, see :mod:`.student_design`; the discriminator stays standard).
+        block: ``"standard"`` (GANomaly's convolutions), ``"separable"`` (the generator's convolutions made
+            depthwise-separable) or ``"dense"`` (a fully connected generator with ``n_features`` hidden units, see
+            :mod:`.student_design`). The discriminator stays standard.
 
     Example:
         >>> net = GanNetwork((32, 32), num_input_channels=3, n_features=8, latent_vec_size=16)
@@ -183,8 +184,11 @@ class GanNetwork(nn.Module):
         self.latent_vec_size = latent_vec_size
         self.canvas = canvas_size(input_size)
         square = (self.canvas, self.canvas)
-        self.generator = Generator(square, latent_vec_size, num_input_channels, n_features, extra_layers)
-        if check_block(block) == "separable":
+        if check_block(block) == "dense":
+            self.generator = DenseGenerator(self.canvas, latent_vec_size, num_input_channels, n_features)
+        else:
+            self.generator = Generator(square, latent_vec_size, num_input_channels, n_features, extra_layers)
+        if block == "separable":
             make_separable(self.generator)
         self.discriminator = Discriminator(square, num_input_channels, n_features, extra_layers)
         # DCGAN initialisation. Anomalib's GanomalyModel calls ``weights_init(self.generator)`` directly, which
@@ -314,7 +318,7 @@ class PkdganModel(nn.Module):
         student_features: Student base width.
         student_latent: Student latent size.
         extra_layers: Extra layers in every encoder/decoder (teacher and student alike).
-        student_block: The student generator's design, ``"standard"`` (the paper's) or ``"separable"``.
+        student_block: The student generator's design, ``"standard"`` (the paper's), ``"separable"`` or ``"dense"``.
         score_type: Per-image score reported at inference, see :class:`ScoreType`.
         anomaly_map_sigma: Gaussian smoothing of the reported anomaly map (0: none); the scores are unchanged.
         hints: Build the 1x1 adapters of FitNets-style hints (:class:`.hints.HintAdapters`, trained with the
@@ -350,6 +354,9 @@ class PkdganModel(nn.Module):
             input_size, num_input_channels, student_features, student_latent, extra_layers, student_block
         )
         self.latent_projection = nn.Conv2d(student_latent, teacher_latent, kernel_size=1, bias=False)
+        if hints and student_block == "dense":
+            msg = "PKDGAN hints distil convolutional feature maps; the 'dense' student has none. Use w_distill_hint=0."
+            raise ValueError(msg)
         self.hint_adapters = HintAdapters(self.student.generator, self.teacher.generator) if hints else None
         self.num_input_channels = num_input_channels
         self.register_buffer("luma", torch.tensor(LUMA).view(1, 3, 1, 1), persistent=False)

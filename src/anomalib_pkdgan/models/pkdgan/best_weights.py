@@ -1,0 +1,78 @@
+# Copyright (C) 2026 anomalib-pkdgan developers
+# SPDX-License-Identifier: Apache-2.0
+
+"""Keep the networks of the validation with the best image AUROC, and restore them when training ends.
+
+A GAN's AUROC moves from one validation to the next (in the one-class benchmark the best validation was not the
+last in 10 of 16 runs). :class:`BestValidation` remembers, for the validations after the student has trained,
+everything inference depends on: the networks' weights, the post-processor's normalisation and thresholds (computed
+from that same validation), the score type and the map smoothing. It is what ``ModelCheckpoint(monitor=...,
+mode="max")`` would give, without a file per improvement, and with the post-processor that belongs to the weights.
+
+Example:
+    >>> from anomalib_pkdgan.models.pkdgan.torch_model import PkdganModel
+    >>> model = PkdganModel((32, 32), teacher_features=4, teacher_latent=8, student_features=2, student_latent=4)
+    >>> best = BestValidation()
+    >>> best.offer(0.7, model, post_processor=None, step=10)
+    True
+    >>> best.offer(0.6, model, post_processor=None, step=20)
+    False
+    >>> best.step, best.auroc
+    (10, 0.7)
+"""
+
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+
+from .torch_model import PkdganModel, ScoreType
+
+
+def _copy(module: nn.Module) -> dict[str, torch.Tensor]:
+    return {name: value.detach().clone() for name, value in module.state_dict().items()}
+
+
+@dataclass
+class BestValidation:
+    """The state of the best validation so far (image AUROC of the reported score), or nothing yet.
+
+    Attributes:
+        auroc: Its validation image AUROC (``-inf`` before any).
+        step: The training batch after which it was validated.
+    """
+
+    auroc: float = float("-inf")
+    step: int = -1
+    _networks: dict[str, torch.Tensor] = field(default_factory=dict, repr=False)
+    _post_processor: dict[str, torch.Tensor] = field(default_factory=dict, repr=False)
+    _score_type: ScoreType = ScoreType.LATENT
+    _map_sigma: float = 0.0
+
+    @property
+    def empty(self) -> bool:
+        """Whether no validation has been kept."""
+        return self.step < 0
+
+    def offer(self, auroc: float, model: PkdganModel, post_processor: nn.Module | None, step: int) -> bool:
+        """Keep this validation's state if its ``auroc`` beats the best so far (a tie keeps the earlier); say so."""
+        if auroc <= self.auroc:
+            return False
+        self.auroc, self.step = auroc, step
+        self._networks = _copy(model)
+        self._post_processor = {} if post_processor is None else _copy(post_processor)
+        self._score_type, self._map_sigma = model.score_type, model.anomaly_map_sigma
+        return True
+
+    def restore(self, model: PkdganModel, post_processor: nn.Module | None) -> None:
+        """Put the kept state back into ``model`` and ``post_processor``."""
+        if self.empty:
+            msg = "PKDGAN has no validation to restore: none with anomalous images ran after the student trained."
+            raise RuntimeError(msg)
+        model.load_state_dict(self._networks)
+        if post_processor is not None and self._post_processor:
+            post_processor.load_state_dict(self._post_processor)
+        model.score_type, model.anomaly_map_sigma = self._score_type, self._map_sigma
+
+
+__all__ = ["BestValidation"]

@@ -1,0 +1,107 @@
+# Copyright (C) 2026 anomalib-pkdgan developers
+# SPDX-License-Identifier: Apache-2.0
+
+"""``restore_best_validation``: training ends with the state of the best validation, in memory and on disk."""
+
+import numpy as np
+import pytest
+import torch
+from anomalib.data import Folder
+from anomalib.engine import Engine
+from lightning.pytorch import Callback
+from PIL import Image
+
+from anomalib_pkdgan import Pkdgan
+from anomalib_pkdgan._compat import CHECKPOINTS_LOAD_WEIGHTS_ONLY
+from anomalib_pkdgan.models.pkdgan.best_weights import BestValidation
+
+
+def _folder(root):
+    """Dark noise images are normal, the same with a bright square anomalous; validation holds both."""
+    rng = np.random.default_rng(0)
+    for folder, count, bright in (("good", 16, False), ("good_test", 8, False), ("bad", 8, True)):
+        (root / folder).mkdir(parents=True)
+        for index in range(count):
+            image = rng.integers(0, 60, size=(16, 16, 3), dtype=np.uint8)
+            if bright:
+                image[4:12, 4:12] = 255
+            Image.fromarray(image).save(root / folder / f"{index:02d}.png")
+    return Folder(
+        name="bright_square", root=root, normal_dir="good", normal_test_dir="good_test", abnormal_dir="bad",
+        train_batch_size=8, eval_batch_size=8, num_workers=0,
+    )  # fmt: skip
+
+
+class Recorder(Callback):
+    """The student's weights and the post-processor's state at the end of every validation, by training batch."""
+
+    def __init__(self) -> None:
+        self.states: dict[int, tuple[dict, dict]] = {}
+
+    def on_validation_end(self, trainer, pl_module) -> None:  # trainer callbacks run before the model's
+        copy = lambda module: {k: v.clone() for k, v in module.state_dict().items()}  # noqa: E731
+        self.states[int(pl_module.schedule_step)] = (copy(pl_module.model.student), copy(pl_module.post_processor))
+
+
+def _best_at(model, monkeypatch, best_step):
+    """Make the validation AUROC the selection reads 1 after training batch ``best_step`` and 0 after the others."""
+    real_scores = model.model.scores
+
+    def scores(images, network="student"):
+        values, anomaly_map = real_scores(images, network)
+        sign = 1.0 if int(model.schedule_step) == best_step else -1.0
+        return {score_type: sign * images.mean(dim=(1, 2, 3)) for score_type in values}, anomaly_map
+
+    monkeypatch.setattr(model.model, "scores", scores)
+
+
+def _same(state, reference) -> bool:
+    return all(torch.allclose(state[name], reference[name], rtol=0, atol=0, equal_nan=True) for name in reference)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("restore", [True, False], ids=["restore", "last"])
+def test_training_ends_with_the_best_validation_and_the_checkpoint_holds_it(restore, tmp_path, make_model, monkeypatch):
+    # 2 batches per epoch: the teacher's validation (after batch 2) is never a candidate, the student's are after
+    # batches 4, 6 and 8; the selection sees the best after batch 4.
+    model = make_model(input_size=(16, 16), score_type="latent", frozen_epochs=2, restore_best_validation=restore)
+    _best_at(model, monkeypatch, best_step=4)
+    recorder = Recorder()
+    engine = Engine(
+        max_epochs=model.schedule.total_epochs, accelerator="cpu", default_root_dir=tmp_path, logger=False,
+        callbacks=[recorder],
+    )  # fmt: skip
+    engine.fit(model, datamodule=_folder(tmp_path / "data"))
+    assert sorted(recorder.states) == [2, 4, 6, 8]
+    kept = 4 if restore else 8
+    student, post_processor = recorder.states[kept]
+    assert _same(model.model.student.state_dict(), student)
+    assert _same(model.post_processor.state_dict(), post_processor)
+    assert not _same(model.model.student.state_dict(), recorder.states[8 if restore else 4][0])
+
+    # Anomalib's checkpoint (saved after the last validation) holds the same state, so test and export agree.
+    loaded = Pkdgan.load_from_checkpoint(
+        engine.trainer.checkpoint_callback.best_model_path, weights_only=CHECKPOINTS_LOAD_WEIGHTS_ONLY
+    )
+    assert _same(loaded.model.student.state_dict(), student)
+    assert _same(loaded.post_processor.state_dict(), post_processor)
+    assert int(loaded.schedule_step) == 8  # the schedule's counters are not rolled back
+
+
+def test_best_validation_keeps_the_first_of_equal_aurocs_and_restores_everything(make_model):
+    model = make_model().model
+    best = BestValidation()
+    assert best.empty
+    with pytest.raises(RuntimeError, match="no validation to restore"):
+        best.restore(model, None)
+    assert best.offer(0.8, model, None, step=3)
+    state = {k: v.clone() for k, v in model.state_dict().items()}
+    with torch.no_grad():
+        for parameter in model.parameters():
+            parameter.add_(1.0)
+    model.anomaly_map_sigma = 2.0
+    assert not best.offer(0.8, model, None, step=5)
+    best.restore(model, None)
+    assert _same(model.state_dict(), state)
+    assert model.anomaly_map_sigma == 0.0
+    assert best.step == 3
