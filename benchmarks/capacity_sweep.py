@@ -9,8 +9,10 @@ training images, and writes one row per cell to ``capacity_sweep.csv``: the stud
 compression ratio, the **validation** AUROC of both scores (what a size would be chosen by), and the test
 AUROCs, recorded to report what a choice does (``test_auroc_auto`` is the test AUROC of the score with the
 higher validation AUROC, as ``score_type="auto"`` picks it). A cell is a data set, class, seed, ``--epochs``,
-training-image cap, batch size and student design and size (``cells.CAPACITY``; ``--block separable`` builds
-depthwise-separable students); finished cells are skipped, so an interrupted run loses
+training-image cap, batch size, choice of weights and student design and size (``cells.CAPACITY``; ``--block
+separable`` builds depthwise-separable students, ``--block dense`` fully connected ones; ``--weights last`` scores
+the last weights instead of those of the best validation; ``--student-lr`` sets the students' learning rate);
+finished cells are skipped, so an interrupted run loses
 nothing. The teachers come from the benchmark's cache under ``--work`` (keyed by data set, class, seed,
 ``--max-train-images``, ``--batch-size``, ``--epochs`` and the teacher's size, whatever the students'
 ``--train-images``); a missing one is trained as ``one_class_benchmark.py`` trains it.
@@ -39,6 +41,9 @@ from one_class_benchmark import (
 )
 from sweep_common import ensure_teacher, pairs, prepare, sweep_parser
 
+WEIGHTS = ("best_validation", "last")
+"""Which weights a run is scored with (``Pkdgan(restore_best_validation=...)``)."""
+
 
 def aurocs(model: Pkdgan, images: torch.Tensor, labels) -> dict[ScoreType, float]:
     scores = {ScoreType(k): torch.from_numpy(v) for k, v in gan_scores(model, images, "student").items()}
@@ -49,6 +54,13 @@ def main() -> None:
     parser = sweep_parser(__doc__.splitlines()[0], classes="2")
     parser.add_argument("--students", type=pairs(int), default="3:16,8:32,16:64", help="comma list of features:latent")
     parser.add_argument("--block", choices=STUDENT_BLOCKS, default="standard", help="the students' design")
+    parser.add_argument(
+        "--weights",
+        choices=WEIGHTS,
+        default="best_validation",
+        help="the weights scored: those of the best validation (restore_best_validation, the default) or the last",
+    )
+    parser.add_argument("--student-lr", type=float, default=2e-4, help="the students' Adam learning rate")
     parser.add_argument(
         "--train-images",
         default=None,
@@ -66,7 +78,10 @@ def main() -> None:
                         "dataset": dataset, "normal_class": normal_class, "seed": seed, "epochs": args.epochs,
                         "train_images": images,
                     }  # fmt: skip
-                    design = {"batch_size": args.batch_size, "student_block": args.block}
+                    design = {
+                        "batch_size": args.batch_size, "weights": args.weights, "student_lr": args.student_lr,
+                        "student_block": args.block,
+                    }  # fmt: skip
                     cells = [{**split, **design, "student_features": f, "student_latent": z} for f, z in args.students]
                     todo = [cell for cell in cells if CAPACITY.key(cell) not in done]
                     if not todo:
@@ -78,9 +93,13 @@ def main() -> None:
                     for cell in todo:
                         features, latent = cell["student_features"], cell["student_latent"]
                         seed_everything(seed, workers=True)
-                        sizes = {**model_sizes(dataset), "student_features": features, "student_latent": latent}
+                        sizes = {
+                            **model_sizes(dataset), "student_features": features, "student_latent": latent,
+                            "student_block": args.block, "student_lr": args.student_lr,
+                        }  # fmt: skip
                         model = epoch_counted_pkdgan(
-                            **sizes, student_block=args.block, visualizer=False, evaluator=False,
+                            **sizes, visualizer=False, evaluator=False,
+                            restore_best_validation=args.weights == "best_validation",
                             teacher_checkpoint=teacher,
                             frozen_epochs=args.epochs, joint_epochs=args.epochs,
                         )  # fmt: skip

@@ -116,6 +116,8 @@ CAPACITY = CellSchema(
         "epochs",
         "train_images",
         "batch_size",
+        "weights",
+        "student_lr",
         "student_block",
         "student_features",
         "student_latent",
@@ -136,13 +138,16 @@ CAPACITY = CellSchema(
         ("epochs", int),
         ("train_images", int),
         ("batch_size", int),
+        ("weights", str),
+        ("student_lr", float),
         ("student_block", str),
         ("student_features", int),
         ("student_latent", int),
     ),
 )
-"""``capacity_sweep.py``: one student design, size, training-image cap and batch size on one (data set, class,
-seed, epochs)."""
+"""``capacity_sweep.py``: one student design, size, training-image cap, batch size, student learning rate and
+choice of weights (``last`` or ``best_validation``, see ``restore_best_validation``) on one (data set, class, seed,
+epochs)."""
 
 SCHEMAS = (ONECLASS, DISTILL, CAPACITY)
 """Every per-cell result file."""

@@ -69,11 +69,19 @@ TEACHER_SHAPING = ("input_size", "num_input_channels", "teacher_features", "teac
 
 
 def model_sizes(dataset: str) -> dict:
-    """Network sizes of a data set's config (the digits smoke test uses tiny networks)."""
+    """Network sizes, student design and student learning rate of a data set's config (digits: tiny networks)."""
     if dataset == "digits":
         return {"teacher_features": 8, "teacher_latent": 16, "student_features": 2, "student_latent": 4}
     init = config_init_args(dataset)
-    keys = ("num_input_channels", "teacher_features", "teacher_latent", "student_features", "student_latent")
+    keys = (
+        "num_input_channels",
+        "teacher_features",
+        "teacher_latent",
+        "student_features",
+        "student_latent",
+        "student_block",
+        "student_lr",
+    )
     return {key: init[key] for key in keys if key in init}
 
 

@@ -34,7 +34,14 @@ HERE = Path(__file__).resolve().parent
 STANDARD_WIDTHS = ("standard:2:8", "standard:3:16", "standard:8:32", "standard:16:64")
 CELLS = {"mnist": ("2", "4"), "fashion_mnist": ("0", "6")}
 """The (seed 0) cells every student width was run on, per data set."""
-BUDGET = {"seed": "0", "epochs": "3", "train_images": "2000"}
+BUDGET = {
+    "seed": "0",
+    "epochs": "3",
+    "train_images": "2000",
+    "batch_size": "32",
+    "weights": "last",
+    "student_lr": "0.0002",
+}
 """The benchmark's reduced budget: which capacity-sweep rows count."""
 NAMES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST"}
 REFERENCES = (

@@ -135,3 +135,26 @@ def test_report_prose_follows_the_data(report, tmp_path):
     assert "; seeds 2, 4, same split and teacher per cell." in section
     assert "P-KDGAN (frozen then joint, E = 7) with other student widths" in section
     assert "re-running MNIST class 2, seed 1 with `capacity_sweep.py` gives AUROCs up to 1.23 points apart" in section
+
+
+def test_defaults_grid_scores_as_the_product_and_counts_class_seed_cells(report):
+    def run(variant, normal_class, seed, latent, reconstruction, val_latent=0.8, val_reconstruction=0.7):
+        return {
+            "dataset": "fashion_mnist", "normal_class": normal_class, "variant": variant, "seed": seed,
+            "auroc": latent, "test_auroc_reconstruction": reconstruction,
+            "val_auroc_latent": val_latent, "val_auroc_reconstruction": val_reconstruction,
+        }  # fmt: skip
+
+    details = [
+        # class 0: P-KDGAN's validation prefers the reconstruction score, so its 0.9 counts, not the latent 0.5.
+        run("pkdgan", 0, 0, 0.5, 0.9, val_latent=0.6, val_reconstruction=0.7),
+        run("student_alone", 0, 0, 0.8, 0.1),
+        run("pkdgan", 0, 1, 0.7, 0.1),
+        run("student_alone", 0, 1, 0.75, 0.99),  # the latent score is kept: its 0.99 must not count
+        {"dataset": "fashion_mnist", "normal_class": 0, "variant": "knn_pixels", "seed": 0, "auroc": 0.85},
+    ]
+    lines = report.defaults_grid_table(details)
+    assert "| class | student_alone | pkdgan | knn_pixels |" in lines
+    assert f"| 0 | {100 * (0.8 + 0.75) / 2:.1f} | {100 * (0.9 + 0.7) / 2:.1f} | 85.0 |" in lines
+    assert "\nP-KDGAN ahead of the student alone on 1 of 2 class/seed cells." in lines
+    assert report.defaults_grid_table([]) == []

@@ -75,3 +75,22 @@ def test_a_discriminator_whose_loss_falls_below_1e_5_is_reinitialised(
         assert 0.015 < conv.std() < 0.025, (name, conv.std())
         assert abs(norm.mean() - 1) < 0.02, (name, norm.mean())
         assert norm.std() < 0.04, (name, norm.std())
+
+
+@pytest.mark.parametrize("student_lr", [None, 1e-3], ids=["default", "student-lr"])
+def test_student_lr_sets_only_the_students_optimizers(make_model, student_lr):
+    model = make_model(lr=3e-4, student_lr=student_lr)
+    teacher_g, teacher_d, student_g, student_d = model.configure_optimizers()
+    assert [group["lr"] for opt in (teacher_g, teacher_d) for group in opt.param_groups] == [3e-4, 3e-4]
+    expected = 3e-4 if student_lr is None else student_lr
+    assert [group["lr"] for opt in (student_g, student_d) for group in opt.param_groups] == [expected, expected]
+    student = {id(p) for p in model.model.student.parameters()} | {
+        id(p) for p in model.model.latent_projection.parameters()
+    }
+    assert {id(p) for opt in (student_g, student_d) for group in opt.param_groups for p in group["params"]} == student
+
+
+@pytest.mark.parametrize("name", ["lr", "student_lr"])
+def test_a_learning_rate_that_is_not_positive_is_refused(make_model, name):
+    with pytest.raises(ValueError, match=f"PKDGAN {name} must be a positive learning rate, got 0"):
+        make_model(**{name: 0})

@@ -87,7 +87,10 @@ class Pkdgan(PkdganCheckpointMixin, StudentExportMixin, AnomalibModule):
         w_distill_reconstruction: Weight of the student-to-teacher reconstruction distillation term.
         w_distill_hint: Weight of FitNets-style hints on the intermediate feature maps of the generators' encoder
             and decoder through trained 1x1 adapters (see :mod:`.hints`); 0, the default, adds no hints.
-        lr: Adam learning rate of all optimizers.
+        lr: Adam learning rate of the teacher's optimizers (GANomaly's 2e-4), and of the student's unless
+            ``student_lr`` is given.
+        student_lr: Adam learning rate of the student's generator (with the latent projection and hint adapters)
+            and discriminator; ``None`` (default) uses ``lr``.
         beta1: Adam beta1.
         beta2: Adam beta2.
         on_nan: ``"raise"`` (stop at the first NaN/Inf loss) or ``"skip"`` the step; see :mod:`.divergence`.
@@ -129,6 +132,7 @@ class Pkdgan(PkdganCheckpointMixin, StudentExportMixin, AnomalibModule):
         w_distill_reconstruction: float = 50.0,
         w_distill_hint: float = 0.0,
         lr: float = 2e-4,
+        student_lr: float | None = None,
         beta1: float = 0.5,
         beta2: float = 0.999,
         on_nan: str = "raise",
@@ -181,7 +185,12 @@ class Pkdgan(PkdganCheckpointMixin, StudentExportMixin, AnomalibModule):
         self.generator_loss = GeneratorLoss(wadv, wcon, wenc)
         self.discriminator_loss = DiscriminatorLoss()
         self.distillation_loss = DistillationLoss(w_distill_latent, w_distill_reconstruction, w_distill_hint)
-        self.lr, self.betas = lr, (beta1, beta2)
+        student_lr = lr if student_lr is None else student_lr
+        for name, value in (("lr", lr), ("student_lr", student_lr)):
+            if not value > 0:
+                msg = f"PKDGAN {name} must be a positive learning rate, got {value!r}."
+                raise ValueError(msg)
+        self.lr, self.student_lr, self.betas = lr, student_lr, (beta1, beta2)
         self.divergence = DivergenceGuard(on_nan)
         self.automatic_optimization = False
         self.register_buffer("phase_index", torch.tensor(int(Phase.TEACHER)))
@@ -211,7 +220,7 @@ class Pkdgan(PkdganCheckpointMixin, StudentExportMixin, AnomalibModule):
         return bool(loss.w_latent or loss.w_reconstruction or loss.w_hint)
 
     def configure_optimizers(self) -> list[optim.Optimizer]:
-        """Adam for teacher generator, teacher discriminator, student generator (+ projection), student D."""
+        """Adam for the teacher's generator and discriminator (``lr``) and the student's (``student_lr``)."""
         student_generator = [*self.model.student.generator.parameters(), *self.model.latent_projection.parameters()]
         if self.model.hint_adapters is not None:
             student_generator += list(self.model.hint_adapters.parameters())
@@ -221,7 +230,8 @@ class Pkdgan(PkdganCheckpointMixin, StudentExportMixin, AnomalibModule):
             student_generator,
             self.model.student.discriminator.parameters(),
         ]
-        return [optim.Adam(params, lr=self.lr, betas=self.betas) for params in groups]
+        rates = [self.lr, self.lr, self.student_lr, self.student_lr]
+        return [optim.Adam(params, lr=rate, betas=self.betas) for params, rate in zip(groups, rates, strict=True)]
 
     def configure_callbacks(self) -> Sequence[Callback] | Callback:
         """Anomalib's component callbacks, the :class:`ProgressiveDistillation` schedule and the score selection."""
