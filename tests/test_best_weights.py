@@ -88,20 +88,32 @@ def test_training_ends_with_the_best_validation_and_the_checkpoint_holds_it(rest
     assert int(loaded.schedule_step) == 8  # the schedule's counters are not rolled back
 
 
-def test_best_validation_keeps_the_first_of_equal_aurocs_and_restores_everything(make_model):
+def test_best_validation_keeps_the_first_of_equal_aurocs_and_restores_the_student(make_model, tmp_path):
     model = make_model().model
     best = BestValidation()
     assert best.empty
     with pytest.raises(RuntimeError, match="no validation to restore"):
         best.restore(model, None)
     assert best.offer(0.8, model, None, step=3)
-    state = {k: v.clone() for k, v in model.state_dict().items()}
+    kept = {k: v.clone() for k, v in model.state_dict().items()}
     with torch.no_grad():
         for parameter in model.parameters():
             parameter.add_(1.0)
     model.anomaly_map_sigma = 2.0
     assert not best.offer(0.8, model, None, step=5)
-    best.restore(model, None)
-    assert _same(model.state_dict(), state)
+    changed = {k: v.clone() for k, v in model.state_dict().items()}
+
+    # Through a checkpoint file, as Lightning saves callback states, and read back with weights_only=True.
+    torch.save(best.state_dict(), tmp_path / "best.pt")
+    loaded = BestValidation.from_state_dict(torch.load(tmp_path / "best.pt", weights_only=True))
+    loaded.restore(model, None)
+    assert loaded.step == 3
     assert model.anomaly_map_sigma == 0.0
-    assert best.step == 3
+    state = model.state_dict()
+    teacher = [name for name in state if name.startswith("teacher.")]
+    assert teacher
+    assert len(teacher) < len(state)
+    assert _same(
+        {k: v for k, v in state.items() if k not in teacher}, {k: v for k, v in kept.items() if k not in teacher}
+    )
+    assert _same({k: state[k] for k in teacher}, {k: changed[k] for k in teacher})  # only the student scores

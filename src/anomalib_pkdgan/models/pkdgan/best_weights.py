@@ -5,9 +5,12 @@
 
 A GAN's AUROC moves from one validation to the next (in the one-class benchmark the best validation was not the
 last in 10 of 16 runs). :class:`BestValidation` remembers, for the validations after the student has trained,
-everything inference depends on: the networks' weights, the post-processor's normalisation and thresholds (computed
-from that same validation), the score type and the map smoothing. It is what ``ModelCheckpoint(monitor=...,
-mode="max")`` would give, without a file per improvement, and with the post-processor that belongs to the weights.
+everything inference depends on: the student's networks (generator, discriminator, latent projection, hint
+adapters; the teacher keeps its last weights, since only the student scores), the post-processor's normalisation
+and thresholds (computed from that same validation), the score type and the map smoothing. It is what
+``ModelCheckpoint(monitor=..., mode="max")`` would give, without a file per improvement, and with the
+post-processor that belongs to the weights. Its :meth:`~BestValidation.state_dict` travels in Lightning checkpoints
+(through the callback that holds it), so a resumed run ends as an uninterrupted one.
 
 Example:
     >>> from anomalib_pkdgan.models.pkdgan.torch_model import PkdganModel
@@ -29,8 +32,9 @@ from torch import nn
 from .torch_model import PkdganModel, ScoreType
 
 
-def _copy(module: nn.Module) -> dict[str, torch.Tensor]:
-    return {name: value.detach().clone() for name, value in module.state_dict().items()}
+def _copy(module: nn.Module, skip: str | None = None) -> dict[str, torch.Tensor]:
+    state = module.state_dict()
+    return {name: value.detach().clone() for name, value in state.items() if skip is None or not name.startswith(skip)}
 
 
 @dataclass
@@ -59,7 +63,7 @@ class BestValidation:
         if auroc <= self.auroc:
             return False
         self.auroc, self.step = auroc, step
-        self._networks = _copy(model)
+        self._networks = _copy(model, skip="teacher.")
         self._post_processor = {} if post_processor is None else _copy(post_processor)
         self._score_type, self._map_sigma = model.score_type, model.anomaly_map_sigma
         return True
@@ -69,10 +73,33 @@ class BestValidation:
         if self.empty:
             msg = "PKDGAN has no validation to restore: none with anomalous images ran after the student trained."
             raise RuntimeError(msg)
-        model.load_state_dict(self._networks)
+        model.load_state_dict({**model.state_dict(), **self._networks})
         if post_processor is not None and self._post_processor:
             post_processor.load_state_dict(self._post_processor)
         model.score_type, model.anomaly_map_sigma = self._score_type, self._map_sigma
+
+    def state_dict(self) -> dict[str, object]:
+        """Everything kept, as tensors, numbers and strings (what ``torch.load(weights_only=True)`` reads)."""
+        return {
+            "auroc": self.auroc,
+            "step": self.step,
+            "networks": self._networks,
+            "post_processor": self._post_processor,
+            "score_type": self._score_type.value,
+            "map_sigma": self._map_sigma,
+        }
+
+    @classmethod
+    def from_state_dict(cls, state: dict) -> "BestValidation":
+        """Build the :class:`BestValidation` a :meth:`state_dict` describes."""
+        return cls(
+            auroc=float(state["auroc"]),
+            step=int(state["step"]),
+            _networks=dict(state["networks"]),
+            _post_processor=dict(state["post_processor"]),
+            _score_type=ScoreType(state["score_type"]),
+            _map_sigma=float(state["map_sigma"]),
+        )
 
 
 __all__ = ["BestValidation"]

@@ -12,13 +12,13 @@ decides for every rank under DDP. The model saves the choice in its checkpoints.
 With ``best_weights``, each validation after the student has started training is also offered to a
 :class:`~.best_weights.BestValidation` once the post-processor has its thresholds, and the validation that ends
 the schedule restores the best one before Anomalib's ``ModelCheckpoint`` (which Lightning runs after every other
-callback) saves the model, so the checkpoint, the test and the export all use the same weights. A run resumed from
-a checkpoint keeps the best of the validations after the resume.
+callback) saves the model, so the checkpoint, the test and the export all use the same weights. The best validation
+so far is part of the callback's state in checkpoints, so a resumed run ends as an uninterrupted one.
 """
 
 import logging
 from itertools import chain
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from lightning.pytorch import Callback, LightningModule, Trainer
 from lightning.pytorch.trainer.states import TrainerFn
@@ -50,10 +50,20 @@ class ScoreSelection(Callback):
         self.best = BestValidation()
         self._pending: float | None = None  # this validation's image AUROC, offered once the post-processor is done
 
-    def on_fit_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
-        """Forget the validations of an earlier fit."""
+    def setup(self, trainer: Trainer, pl_module: LightningModule, stage: str) -> None:
+        """Forget the validations of an earlier fit (a resumed fit then loads its own, see :meth:`load_state_dict`)."""
         del trainer, pl_module
-        self.best, self._pending = BestValidation(), None
+        if stage == "fit":
+            self.best, self._pending = BestValidation(), None
+
+    def state_dict(self) -> dict[str, Any]:
+        """Return the best validation so far, saved in Lightning checkpoints."""
+        return self.best.state_dict()
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore the best validation of the run a checkpoint was saved from."""
+        if state_dict:
+            self.best = BestValidation.from_state_dict(state_dict)
 
     def on_validation_epoch_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
         """Score the validation set and keep the better score and smoothing."""
