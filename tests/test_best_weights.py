@@ -88,19 +88,23 @@ def test_training_ends_with_the_best_validation_and_the_checkpoint_holds_it(rest
     assert int(loaded.schedule_step) == 8  # the schedule's counters are not rolled back
 
 
-def test_best_validation_keeps_the_first_of_equal_aurocs_and_restores_the_student(make_model, tmp_path):
+def test_best_validation_keeps_the_later_of_equal_aurocs_and_restores_the_student(make_model, tmp_path):
     model = make_model().model
     best = BestValidation()
     assert best.empty
     with pytest.raises(RuntimeError, match="no validation to restore"):
         best.restore(model, None)
-    assert best.offer(0.8, model, None, step=3)
+    assert best.offer(0.8, model, None, step=1)
+    with torch.no_grad():
+        for parameter in model.parameters():
+            parameter.add_(0.5)
+    assert best.offer(0.8, model, None, step=3)  # a tie: the later, more trained state is kept
     kept = {k: v.clone() for k, v in model.state_dict().items()}
     with torch.no_grad():
         for parameter in model.parameters():
             parameter.add_(1.0)
     model.anomaly_map_sigma = 2.0
-    assert not best.offer(0.8, model, None, step=5)
+    assert not best.offer(0.7, model, None, step=5)
     changed = {k: v.clone() for k, v in model.state_dict().items()}
 
     # Through a checkpoint file, as Lightning saves callback states, and read back with weights_only=True.
