@@ -205,7 +205,10 @@ def summary(rows: list[dict], flops: dict) -> str:
         if dataset in flops and dataset in PAPER_FLOPS_RATIO:
             ratio = flops[dataset]["flops_ratio"]
             verdict = "met" if ratio >= PAPER_FLOPS_RATIO[dataset] else "missed"
-            line.append(f"FLOPs {ratio:.0f}:1 against the target {PAPER_FLOPS_RATIO[dataset]}:1 ({verdict}).")
+            line.append(
+                f"The config's student now (`flops.json`): FLOPs {ratio:.0f}:1 against the target "
+                f"{PAPER_FLOPS_RATIO[dataset]}:1 ({verdict})."
+            )
         out.append(" ".join(line))
     return "\n".join(out) + "\n"
 
@@ -324,7 +327,7 @@ def capacity_table(rows: list[dict], sweep: list[dict]) -> str:
         cells = [(r["normal_class"], r["seed"], r["train_images"]) for r in group]
         default = [default_rows.get((key[0], *c)) for c in cells]
         mark = ""
-        if None in default:  # the benchmark's own P-KDGAN rows of the same class and seed
+        if None in default and key[3] == DEFAULT_BATCH:  # the benchmark's own P-KDGAN rows of the same class and seed
             default, mark = [bench.get((key[0], c, "pkdgan", seed)) for c, seed, _ in cells], " *"
             marked.add((key[0], str(key[1])))
         knn = [bench.get((key[0], c, "knn_pixels", seed)) for c, seed, _ in cells]
@@ -834,7 +837,10 @@ def render(results: Results, out: Path, readme_folder: Path) -> str:
     oneclass = table(rows)
     (out / "oneclass.md").write_text(oneclass + "\n")
     parts = ["### Compute: teacher against student (inference, one 32x32 image)\n", flops_table(results.flops)]
-    parts += ["### One-class AUROC (`benchmarks/one_class_benchmark.py`)\n", summary(rows, results.flops)]
+    parts += [
+        "### One-class AUROC, paper-shape students at batch 32 (`benchmarks/one_class_benchmark.py`)\n",
+        summary(rows, results.flops),
+    ]
     parts.append(oneclass or "No results.\n")
     if plot(rows, out / "oneclass.png"):
         parts.append(f"![per-class AUROC]({image('oneclass.png')})\n")
