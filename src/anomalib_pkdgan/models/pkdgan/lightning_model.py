@@ -74,10 +74,10 @@ class Pkdgan(PkdganCheckpointMixin, StudentExportMixin, AnomalibModule):
         joint_epochs: Epochs of joint fine-training (phase 2).
         min_schedule_steps: The phases together get at least this many training batches, in the proportions of
             the epochs, however small the data set (0: the epochs alone decide). See :mod:`.schedule`.
-        restore_best_validation: When the schedule ends, go back to the weights (and the post-processor's
+        restore_best_validation: When the schedule ends, go back to the student's weights (and the post-processor's
             thresholds, score type and map smoothing) of the validation with the best image AUROC after the student
-            started training (see :mod:`.best_weights`); ``False`` keeps the last weights. Needs anomalous
-            validation images; without them the last weights are kept.
+            started training, the later one on a tie (see :mod:`.best_weights`); ``False`` keeps the last weights.
+            Needs anomalous validation images; without them the last weights are kept.
         teacher_checkpoint: A Pkdgan Lightning checkpoint or a saved teacher ``GanNetwork`` state dict. Read
             once; checkpoints of this model hold the teacher's weights and do not read it again.
         wadv: Adversarial (feature matching) weight of each GAN's generator loss.
