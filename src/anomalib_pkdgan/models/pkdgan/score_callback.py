@@ -24,7 +24,7 @@ from lightning.pytorch import Callback, LightningModule, Trainer
 from lightning.pytorch.trainer.states import TrainerFn
 
 from .best_weights import BestValidation
-from .score_selection import ValidationScores, best_map_sigma, best_score_type, score_aurocs, score_validation_set
+from .score_selection import best_map_sigma, best_score_type, score_aurocs, score_validation_set
 from .torch_model import ScoreType
 
 if TYPE_CHECKING:
@@ -75,17 +75,16 @@ class ScoreSelection(Callback):
         loaders = trainer.val_dataloaders
         batches = chain.from_iterable(loaders if isinstance(loaders, list) else [loaders])  # streamed, not stored
         validation = score_validation_set(model.model, batches, transform, model.device)
+        aurocs = score_aurocs(validation.scores, validation.labels)
         if self.score:
-            self._choose_score(trainer, model, validation)
+            self._choose_score(trainer, model, aurocs)
         fitting = trainer.state.fn == TrainerFn.FITTING
-        if self.best_weights and fitting and int(model.student_steps) > 0:
-            aurocs = score_aurocs(validation.scores, validation.labels)
-            if aurocs is not None:
-                self._pending = float(trainer.strategy.broadcast(aurocs[model.model.score_type], src=0))
+        if self.best_weights and fitting and int(model.student_steps) > 0 and aurocs is not None:
+            self._pending = float(trainer.strategy.broadcast(aurocs[model.model.score_type], src=0))
         if self.map_sigma and validation.maps is not None and validation.masks is not None:
-            aurocs = best_map_sigma(validation.maps, validation.masks)
-            sigma = max(aurocs, key=lambda value: (aurocs[value], -value))
-            values = ", ".join(f"sigma {value:g}: {auroc:.4f}" for value, auroc in aurocs.items())
+            pixel_aurocs = best_map_sigma(validation.maps, validation.masks)
+            sigma = max(pixel_aurocs, key=lambda value: (pixel_aurocs[value], -value))
+            values = ", ".join(f"sigma {value:g}: {auroc:.4f}" for value, auroc in pixel_aurocs.items())
             logger.info("PKDGAN anomaly_map_sigma='auto' uses %g (validation pixel AUROC: %s).", sigma, values)
             model.model.anomaly_map_sigma = float(trainer.strategy.broadcast(sigma, src=0))
 
@@ -111,8 +110,7 @@ class ScoreSelection(Callback):
         )
 
     @staticmethod
-    def _choose_score(trainer: Trainer, model: "Pkdgan", validation: ValidationScores) -> None:
-        aurocs = score_aurocs(validation.scores, validation.labels)
+    def _choose_score(trainer: Trainer, model: "Pkdgan", aurocs: dict[ScoreType, float] | None) -> None:
         if aurocs is None:
             logger.info(
                 "PKDGAN score_type='auto': no anomalous validation images, keeping the %s score.",
