@@ -23,11 +23,8 @@ import math
 import os
 from collections import defaultdict
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from statistics import mean, pstdev
-
-from dataset_configs import CONFIG_OF, config_init_args
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
@@ -274,13 +271,12 @@ def sweep_table(rows: list[dict]) -> str:
     return caption + "\n" + "\n".join(out) + f"\n\nCells: {cells}; {seeds}, same split and teacher per cell.\n"
 
 
-@cache
-def default_student(dataset: str) -> tuple[str, int, int] | None:
-    """``(design, features, latent)`` of the student in a data set's config (``None`` without a config)."""
-    if dataset not in CONFIG_OF:
-        return None
-    init = config_init_args(dataset)
-    return init.get("student_block", "standard"), init["student_features"], init["student_latent"]
+def at_benchmark_settings(row: dict) -> bool:
+    """Whether a capacity-sweep row was trained as the benchmark's ``oneclass.csv`` rows: batch 32, GANomaly's
+    learning rate, scored with the last weights (so the two can be compared)."""
+    return (
+        int(row["batch_size"]) == DEFAULT_BATCH and row["weights"] == "last" and float(row["student_lr"]) == DEFAULT_LR
+    )
 
 
 def student_of(row: dict) -> tuple[str, int, int]:
@@ -302,10 +298,7 @@ def capacity_table(rows: list[dict], sweep: list[dict]) -> str:
     default_rows = {
         (r["dataset"], r["normal_class"], r["seed"], r["train_images"]): float(r["test_auroc_latent"])
         for r in sweep
-        if student_of(r) == PAPER_SHAPE_STUDENT[r["dataset"]]
-        and int(r["batch_size"]) == DEFAULT_BATCH
-        and r["weights"] == "last"
-        and float(r["student_lr"]) == DEFAULT_LR
+        if student_of(r) == PAPER_SHAPE_STUDENT[r["dataset"]] and at_benchmark_settings(r)
     }
     groups: dict = defaultdict(list)
     for r in sweep:
@@ -362,9 +355,7 @@ def rerun_agreement(bench: dict, sweep: list[dict]) -> str:
         )
         for r in sweep
         if student_of(r) == PAPER_SHAPE_STUDENT[r["dataset"]]
-        and int(r["batch_size"]) == DEFAULT_BATCH
-        and r["weights"] == "last"
-        and float(r["student_lr"]) == DEFAULT_LR
+        and at_benchmark_settings(r)
         and (r["dataset"], r["normal_class"], "pkdgan", r["seed"]) in bench
     }
     if not pairs:
@@ -444,12 +435,7 @@ def wide_students(sweep: list[dict], rows: list[dict]) -> dict[tuple[str, str], 
     by_seed: dict = defaultdict(list)
     for r in sweep:
         size = student_of(r)
-        if (
-            size != PAPER_SHAPE_STUDENT[r["dataset"]]
-            and int(r["batch_size"]) == DEFAULT_BATCH
-            and r["weights"] == "last"
-            and float(r["student_lr"]) == DEFAULT_LR
-        ):
+        if size != PAPER_SHAPE_STUDENT[r["dataset"]] and at_benchmark_settings(r):
             by_seed[(r["dataset"], size, int(r["seed"]))].append(r)
     pooled: dict = defaultdict(dict)
     for (dataset, size, seed), group in by_seed.items():
