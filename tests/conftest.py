@@ -6,8 +6,11 @@
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
+from anomalib.data import Folder
+from PIL import Image
 
 from anomalib_pkdgan import OneClassVision, Pkdgan
 
@@ -60,6 +63,35 @@ def digits(data_root: Path) -> OneClassVision:
         max_train_images=48,
         max_test_images=96,
     )
+
+
+@pytest.fixture
+def bright_squares(tmp_path: Path) -> Folder:
+    """A 16x16 ``Folder``: dark noise images are normal, the same with a bright square anomalous; its validation
+    set (taken from the test split) holds both labels."""
+    root = tmp_path / "bright_squares"
+    rng = np.random.default_rng(0)
+    for folder, count, bright in (("good", 16, False), ("good_test", 8, False), ("bad", 8, True)):
+        (root / folder).mkdir(parents=True)
+        for index in range(count):
+            image = rng.integers(0, 60, size=(16, 16, 3), dtype=np.uint8)
+            if bright:
+                image[4:12, 4:12] = 255
+            Image.fromarray(image).save(root / folder / f"{index:02d}.png")
+    datamodule = Folder(
+        name="bright_square",
+        root=root,
+        normal_dir="good",
+        normal_test_dir="good_test",
+        abnormal_dir="bad",
+        train_batch_size=8,
+        eval_batch_size=8,
+        num_workers=0,
+    )
+    datamodule.setup()
+    labels = torch.cat([torch.as_tensor(batch.gt_label).view(-1) for batch in datamodule.val_dataloader()])
+    assert set(labels.int().tolist()) == {0, 1}, "the validation set must hold both labels for these tests"
+    return datamodule
 
 
 @pytest.fixture(autouse=True)

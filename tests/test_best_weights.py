@@ -3,33 +3,14 @@
 
 """``restore_best_validation``: training ends with the state of the best validation, in memory and on disk."""
 
-import numpy as np
 import pytest
 import torch
-from anomalib.data import Folder
 from anomalib.engine import Engine
 from lightning.pytorch import Callback
-from PIL import Image
 
 from anomalib_pkdgan import Pkdgan
 from anomalib_pkdgan._compat import CHECKPOINTS_LOAD_WEIGHTS_ONLY
 from anomalib_pkdgan.models.pkdgan.best_weights import BestValidation
-
-
-def _folder(root):
-    """Dark noise images are normal, the same with a bright square anomalous; validation holds both."""
-    rng = np.random.default_rng(0)
-    for folder, count, bright in (("good", 16, False), ("good_test", 8, False), ("bad", 8, True)):
-        (root / folder).mkdir(parents=True)
-        for index in range(count):
-            image = rng.integers(0, 60, size=(16, 16, 3), dtype=np.uint8)
-            if bright:
-                image[4:12, 4:12] = 255
-            Image.fromarray(image).save(root / folder / f"{index:02d}.png")
-    return Folder(
-        name="bright_square", root=root, normal_dir="good", normal_test_dir="good_test", abnormal_dir="bad",
-        train_batch_size=8, eval_batch_size=8, num_workers=0,
-    )  # fmt: skip
 
 
 class Recorder(Callback):
@@ -61,7 +42,9 @@ def _same(state, reference) -> bool:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("restore", [True, False], ids=["restore", "last"])
-def test_training_ends_with_the_best_validation_and_the_checkpoint_holds_it(restore, tmp_path, make_model, monkeypatch):
+def test_training_ends_with_the_best_validation_and_the_checkpoint_holds_it(
+    restore, tmp_path, make_model, monkeypatch, bright_squares
+):
     # 2 batches per epoch: the teacher's validation (after batch 2) is never a candidate, the student's are after
     # batches 4, 6 and 8; the selection sees the best after batch 4.
     model = make_model(input_size=(16, 16), score_type="latent", frozen_epochs=2, restore_best_validation=restore)
@@ -71,7 +54,7 @@ def test_training_ends_with_the_best_validation_and_the_checkpoint_holds_it(rest
         max_epochs=model.schedule.total_epochs, accelerator="cpu", default_root_dir=tmp_path, logger=False,
         callbacks=[recorder],
     )  # fmt: skip
-    engine.fit(model, datamodule=_folder(tmp_path / "data"))
+    engine.fit(model, datamodule=bright_squares)
     assert sorted(recorder.states) == [2, 4, 6, 8]
     kept = 4 if restore else 8
     student, post_processor = recorder.states[kept]

@@ -3,12 +3,9 @@
 
 """``score_type="auto"``: the student's score is chosen on validation AUROC and kept in checkpoints."""
 
-import numpy as np
 import pytest
 import torch
-from anomalib.data import Folder
 from anomalib.engine import Engine
-from PIL import Image
 
 from anomalib_pkdgan import Pkdgan, ScoreType
 from anomalib_pkdgan._compat import CHECKPOINTS_LOAD_WEIGHTS_ONLY
@@ -35,32 +32,6 @@ def test_unknown_score_type_is_refused(make_model):
         make_model(score_type="ssim")
 
 
-def _bright_square_folder(root):
-    """Dark noise images are normal, the same with a bright square anomalous; the validation set holds both."""
-    rng = np.random.default_rng(0)
-    for folder, count, bright in (("good", 16, False), ("good_test", 8, False), ("bad", 8, True)):
-        (root / folder).mkdir(parents=True)
-        for index in range(count):
-            image = rng.integers(0, 60, size=(16, 16, 3), dtype=np.uint8)
-            if bright:
-                image[4:12, 4:12] = 255
-            Image.fromarray(image).save(root / folder / f"{index:02d}.png")
-    datamodule = Folder(
-        name="bright_square",
-        root=root,
-        normal_dir="good",
-        normal_test_dir="good_test",
-        abnormal_dir="bad",
-        train_batch_size=8,
-        eval_batch_size=8,
-        num_workers=0,
-    )
-    datamodule.setup()
-    labels = torch.cat([torch.as_tensor(batch.gt_label).view(-1) for batch in datamodule.val_dataloader()])
-    assert set(labels.int().tolist()) == {0, 1}, "the validation set must hold both labels for these tests"
-    return datamodule
-
-
 def _make_one_score_separate(model, monkeypatch, separating):
     """Replace the student's scores: ``separating`` ranks every image by brightness (AUROC 1), the other in reverse.
 
@@ -81,12 +52,12 @@ def _make_one_score_separate(model, monkeypatch, separating):
 @pytest.mark.slow
 @pytest.mark.parametrize("separating", list(ScoreType), ids=lambda score_type: score_type.value)
 def test_auto_picks_the_score_that_separates_the_validation_set_and_keeps_it(
-    separating, tmp_path, make_model, monkeypatch
+    separating, tmp_path, make_model, monkeypatch, bright_squares
 ):
     # Deterministic: one score separates the validation set perfectly, the other ranks it in reverse, in turn for
     # each score type, so a selection that keeps the first score, always picks one type, or takes the lower AUROC
     # fails one of the two cases.
-    datamodule = _bright_square_folder(tmp_path / "data")
+    datamodule = bright_squares
     model = make_model(input_size=(16, 16), joint_epochs=0)
     _make_one_score_separate(model, monkeypatch, separating)
     engine = Engine(max_epochs=model.schedule.total_epochs, accelerator="cpu", default_root_dir=tmp_path, logger=False)
@@ -104,8 +75,8 @@ def test_auto_picks_the_score_that_separates_the_validation_set_and_keeps_it(
 
 
 @pytest.mark.slow
-def test_a_fixed_score_type_is_not_replaced(tmp_path, make_model, monkeypatch):
-    datamodule = _bright_square_folder(tmp_path / "data")
+def test_a_fixed_score_type_is_not_replaced(tmp_path, make_model, monkeypatch, bright_squares):
+    datamodule = bright_squares
     model = make_model(input_size=(16, 16), score_type="reconstruction", joint_epochs=0)
     _make_one_score_separate(model, monkeypatch, ScoreType.LATENT)  # a selection would switch to latent
     engine = Engine(max_epochs=model.schedule.total_epochs, accelerator="cpu", default_root_dir=tmp_path, logger=False)
