@@ -129,6 +129,12 @@ def test_hints_need_a_convolutional_student():
         small(student_block="mlp")
 
 
+def test_extra_layers_need_a_convolutional_student():
+    with pytest.raises(ValueError, match="extra_layers=1 adds 3x3 convolution blocks; the 'dense' student"):
+        small(student_block="dense", extra_layers=1)
+    assert len(small(student_block="separable", extra_layers=1).student.generator.encoder1.extra_layers) == 3
+
+
 @pytest.mark.parametrize(
     ("images", "message"),
     [

@@ -184,7 +184,13 @@ class GanNetwork(nn.Module):
         self.latent_vec_size = latent_vec_size
         self.canvas = canvas_size(input_size)
         square = (self.canvas, self.canvas)
-        if check_block(block) == "dense":
+        if check_block(block) == "dense" and extra_layers:
+            msg = (
+                f"PKDGAN extra_layers={extra_layers} adds 3x3 convolution blocks; the 'dense' student generator has "
+                "none. Use extra_layers=0 or student_block='standard' or 'separable'."
+            )
+            raise ValueError(msg)
+        if block == "dense":
             self.generator = DenseGenerator(self.canvas, latent_vec_size, num_input_channels, n_features)
         else:
             self.generator = Generator(square, latent_vec_size, num_input_channels, n_features, extra_layers)
