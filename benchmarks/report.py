@@ -682,58 +682,95 @@ def validation_auroc(record: dict) -> float | None:
     return record.get("val_auroc")
 
 
+def with_spread(values: list[float]) -> str:
+    """``94.8`` for one run, ``94.8 ± 1.2`` (population standard deviation) for several."""
+    return f"{mean(values):.1f}" + (f" ± {pstdev(values):.1f}" if len(values) > 1 else "")
+
+
+def complete_seeds(runs: dict, dataset: str, variant: str, classes: list[int]) -> list[int]:
+    """The seeds that ran ``variant`` on every one of ``classes`` of ``dataset`` (``runs`` keyed by all four)."""
+    tried = sorted({seed for d, v, _, seed in runs if (d, v) == (dataset, variant)})
+    return [seed for seed in tried if all((dataset, variant, c, seed) in runs for c in classes)]
+
+
 def defaults_grid_table(details: list[dict]) -> list[str]:
-    """The configs' students on every class, batch 8, scored as the product scores (``auto``, best validation)."""
+    """The configs' students on every class, batch 8, scored as the product scores (``auto``, best validation).
+
+    A variant's columns hold the seeds that ran it on every class of the data set (a variant no seed has completed
+    shows the runs it has, without a mean); seeds that have not covered every class yet are listed below the table.
+    """
     if not details:
         return []
-    cells: dict = defaultdict(dict)  # (data set, class) -> variant -> records over seeds
-    for r in details:
-        cells[(r["dataset"], int(r["normal_class"]))].setdefault(r["variant"], []).append(r)
-    seeds = sorted({str(r["seed"]) for r in details}, key=int)
+    runs = {(r["dataset"], r["variant"], int(r["normal_class"]), int(r["seed"])): r for r in details}
     lines = [
         f"### The configs' students on every class (`one_class_benchmark.py --batch-size 8 --out results/"
         f"{DEFAULTS_GRID}`)\n",
         "The students of `configs/mnist.yaml` and `configs/fashion_mnist.yaml` (see `flops.json`), on the "
-        f"benchmark's reduced budget (2,000 training images, E = 3) at batch 8, {listing('seed', set(seeds))}. GAN "
-        'variants are scored as the product scores: `score_type="auto"` and `restore_best_validation=True`, both '
-        "decided on validation. Test AUROC %; the last row is the mean validation AUROC (held-out training images) "
-        "of the GANs' kept score and of PCA's chosen number of components.\n",
+        "benchmark's reduced budget (2,000 training images, E = 3) at batch 8. GAN variants are scored as the product "
+        'scores: `score_type="auto"` and `restore_best_validation=True`, both decided on validation. Test AUROC %, '
+        "mean ± standard deviation over the seeds in the `seeds` row (each variant's seeds that ran every class). "
+        "`mean` is the mean of the per-seed class means ± their deviation over seeds; `seed spread` is the mean over "
+        "classes of each class's deviation over seeds (issue 20, item 5); `validation mean` is the mean validation "
+        "AUROC (held-out training images) of the GANs' kept score and of PCA's chosen number of components.\n",
     ]
-    for dataset in sorted({d for d, _ in cells}):
-        classes = sorted(c for d, c in cells if d == dataset)
-        variants = [v for v in VARIANTS if any(v in cells[(dataset, c)] for c in classes)]
+    for dataset in sorted({key[0] for key in runs}):
+        mine = [key for key in runs if key[0] == dataset]
+        classes = sorted({c for _, _, c, _ in mine})
+        variants = [v for v in VARIANTS if any(key[1] == v for key in mine)]
+        complete = {v: complete_seeds(runs, dataset, v, classes) for v in variants}
+        # A variant no seed has run on every class yet shows the runs it has, without a mean.
+        shown = {v: complete[v] or sorted({key[3] for key in mine if key[1] == v}) for v in variants}
+
+        test = {
+            v: {
+                c: [100 * auto_test_auroc(runs[k]) for s in shown[v] if (k := (dataset, v, c, s)) in runs]
+                for c in classes
+            }
+            for v in variants
+        }
+
         lines += [f"**{NAMES.get(dataset, dataset)}**\n", "| class | " + " | ".join(variants) + " |"]
         lines.append("|---" * (len(variants) + 1) + "|")
-        test: dict = defaultdict(dict)
         for c in classes:
-            for v in variants:
-                records = cells[(dataset, c)].get(v)
-                if records:
-                    test[v][c] = mean(100 * auto_test_auroc(r) for r in records)
             lines.append(
-                f"| {c} | " + " | ".join(f"{test[v][c]:.1f}" if c in test[v] else "-" for v in variants) + " |"
+                f"| {c} | " + " | ".join(with_spread(test[v][c]) if test[v][c] else "-" for v in variants) + " |"
             )
-        complete = [v for v in variants if len(test[v]) == len(classes)]
+        seed_means = {
+            v: [mean(a) for a in zip(*(test[v][c] for c in classes), strict=True)] for v in variants if complete[v]
+        }
         lines.append(
             f"| **mean ({len(classes)} classes)** | "
-            + " | ".join(f"**{mean(test[v].values()):.1f}**" if v in complete else "-" for v in variants)
+            + " | ".join(f"**{with_spread(seed_means[v])}**" if complete[v] else "-" for v in variants)
             + " |"
         )
-        val = {v: [validation_auroc(r) for c in classes for r in cells[(dataset, c)].get(v, [])] for v in complete}
+        spread = {v: mean(pstdev(test[v][c]) for c in classes) for v in variants if len(complete[v]) > 1}
+        lines.append(
+            "| seed spread | " + " | ".join(f"{spread[v]:.1f}" if v in spread else "-" for v in variants) + " |"
+        )
+        val = {v: [validation_auroc(runs[(dataset, v, c, s)]) for c in classes for s in complete[v]] for v in variants}
         lines.append(
             "| validation mean | "
-            + " | ".join(f"{100 * mean(val[v]):.1f}" if v in val and None not in val[v] else "-" for v in variants)
+            + " | ".join(f"{100 * mean(val[v]):.1f}" if val[v] and None not in val[v] else "-" for v in variants)
             + " |"
         )
-        runs = {
-            (v, c, r["seed"]): auto_test_auroc(r) for c in classes for v, rs in cells[(dataset, c)].items() for r in rs
-        }
-        shared = [(c, seed) for v, c, seed in runs if v == "pkdgan" and ("student_alone", c, seed) in runs]
-        if shared:
-            ahead = sum(runs[("pkdgan", *cell)] > runs[("student_alone", *cell)] for cell in shared)
-            lines.append(f"\nP-KDGAN ahead of the student alone on {ahead} of {len(shared)} class/seed cells.")
+        lines.append("| seeds | " + " | ".join(", ".join(map(str, complete[v])) or "-" for v in variants) + " |")
+        partial = defaultdict(list)
+        for _, v, c, s in sorted(mine):
+            if s not in complete[v]:
+                partial[(v, s)].append(str(c))
+        if partial:
+            listed = "; ".join(f"{v} seed {s} (classes {', '.join(cs)})" for (v, s), cs in sorted(partial.items()))
+            lines.append(f"\nSeeds that have not run every class yet, in no mean: {listed}.")
+        for rival, name in (("student_alone", "the student alone"), ("knn_pixels", "the pixel kNN")):
+            cells = [(c, s) for c in classes for s in complete.get("pkdgan", []) if s in complete.get(rival, [])]
+            if cells:
+                ahead = sum(
+                    auto_test_auroc(runs[(dataset, "pkdgan", *cell)]) > auto_test_auroc(runs[(dataset, rival, *cell)])
+                    for cell in cells
+                )
+                lines.append(f"\nP-KDGAN ahead of {name} on {ahead} of {len(cells)} class/seed cells.")
         if dataset in PAPER:
-            lines.append(f"Paper's P-KDGAN student, mean over classes: {PAPER[dataset]}.")
+            lines.append(f"\nPaper's P-KDGAN student, mean over classes: {PAPER[dataset]}.")
         lines.append("")
     return lines
 

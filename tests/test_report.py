@@ -137,8 +137,8 @@ def test_report_prose_follows_the_data(report, tmp_path):
     assert "re-running MNIST class 2, seed 1 with `capacity_sweep.py` gives AUROCs up to 1.23 points apart" in section
 
 
-def test_defaults_grid_scores_as_the_product_and_counts_class_seed_cells(report):
-    def run(variant, normal_class, seed, latent, reconstruction, val_latent=0.8, val_reconstruction=0.7):
+def test_defaults_grid_scores_as_the_product_and_averages_complete_seeds(report):
+    def run(variant, normal_class, seed, latent, reconstruction=0.0, val_latent=0.8, val_reconstruction=0.7):
         return {
             "dataset": "fashion_mnist", "normal_class": normal_class, "variant": variant, "seed": seed,
             "auroc": latent, "test_auroc_reconstruction": reconstruction,
@@ -148,13 +148,28 @@ def test_defaults_grid_scores_as_the_product_and_counts_class_seed_cells(report)
     details = [
         # class 0: P-KDGAN's validation prefers the reconstruction score, so its 0.9 counts, not the latent 0.5.
         run("pkdgan", 0, 0, 0.5, 0.9, val_latent=0.6, val_reconstruction=0.7),
-        run("student_alone", 0, 0, 0.8, 0.1),
-        run("pkdgan", 0, 1, 0.7, 0.1),
+        run("pkdgan", 0, 1, 0.7),
+        run("pkdgan", 1, 0, 0.8),
+        run("pkdgan", 1, 1, 0.6),
+        run("student_alone", 0, 0, 0.8),
         run("student_alone", 0, 1, 0.75, 0.99),  # the latent score is kept: its 0.99 must not count
+        run("student_alone", 1, 0, 0.7),
+        run("student_alone", 1, 1, 0.73),
+        run("student_alone", 0, 2, 0.1),  # seed 2 has not run class 1: listed, not averaged
+        run("kd_frozen", 0, 0, 0.6),  # no seed has run every class: shown, without a mean
         {"dataset": "fashion_mnist", "normal_class": 0, "variant": "knn_pixels", "seed": 0, "auroc": 0.85},
+        {"dataset": "fashion_mnist", "normal_class": 1, "variant": "knn_pixels", "seed": 0, "auroc": 0.85},
     ]
     lines = report.defaults_grid_table(details)
-    assert "| class | student_alone | pkdgan | knn_pixels |" in lines
-    assert f"| 0 | {100 * (0.8 + 0.75) / 2:.1f} | {100 * (0.9 + 0.7) / 2:.1f} | 85.0 |" in lines
-    assert "\nP-KDGAN ahead of the student alone on 1 of 2 class/seed cells." in lines
+    assert "| class | student_alone | kd_frozen | pkdgan | knn_pixels |" in lines
+    assert "| 0 | 77.5 ± 2.5 | 60.0 | 80.0 ± 10.0 | 85.0 |" in lines
+    assert "| 1 | 71.5 ± 1.5 | - | 70.0 ± 10.0 | 85.0 |" in lines
+    # Per-seed class means: student alone 75.0 and 74.0, P-KDGAN 85.0 and 65.0.
+    assert "| **mean (2 classes)** | **74.5 ± 0.5** | - | **75.0 ± 10.0** | **85.0** |" in lines
+    assert "| seed spread | 2.0 | - | 10.0 | - |" in lines
+    assert "| seeds | 0, 1 | - | 0, 1 | 0 |" in lines
+    partial = "kd_frozen seed 0 (classes 0); student_alone seed 2 (classes 0)"
+    assert f"\nSeeds that have not run every class yet, in no mean: {partial}." in lines
+    assert "\nP-KDGAN ahead of the student alone on 2 of 4 class/seed cells." in lines
+    assert "\nP-KDGAN ahead of the pixel kNN on 1 of 2 class/seed cells." in lines
     assert report.defaults_grid_table([]) == []
