@@ -65,19 +65,34 @@ def digits(data_root: Path) -> OneClassVision:
     )
 
 
+def write_noise_folder(
+    root: Path, rng: np.random.Generator, count: int, size: tuple[int, int], bright: tuple[slice, slice] | None
+) -> None:
+    """Write ``count`` dark-noise RGB PNGs of ``size`` (height, width) into ``root``; ``bright`` (rows, columns) is
+    painted white in each, for anomalous images."""
+    root.mkdir(parents=True)
+    for index in range(count):
+        image = rng.integers(0, 60, size=(*size, 3), dtype=np.uint8)
+        if bright is not None:
+            image[bright] = 255
+        Image.fromarray(image).save(root / f"{index:03d}.png")
+
+
+@pytest.fixture
+def noise_folder():
+    """Writer of dark-noise image folders (see :func:`write_noise_folder`)."""
+    return write_noise_folder
+
+
 @pytest.fixture
 def bright_squares(tmp_path: Path) -> Folder:
     """A 16x16 ``Folder``: dark noise images are normal, the same with a bright square anomalous; its validation
     set (taken from the test split) holds both labels."""
     root = tmp_path / "bright_squares"
     rng = np.random.default_rng(0)
-    for folder, count, bright in (("good", 16, False), ("good_test", 8, False), ("bad", 8, True)):
-        (root / folder).mkdir(parents=True)
-        for index in range(count):
-            image = rng.integers(0, 60, size=(16, 16, 3), dtype=np.uint8)
-            if bright:
-                image[4:12, 4:12] = 255
-            Image.fromarray(image).save(root / folder / f"{index:02d}.png")
+    square = (slice(4, 12), slice(4, 12))
+    for folder, count, bright in (("good", 16, None), ("good_test", 8, None), ("bad", 8, square)):
+        write_noise_folder(root / folder, rng, count, (16, 16), bright)
     datamodule = Folder(
         name="bright_square",
         root=root,

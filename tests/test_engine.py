@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 from anomalib.data import Folder
 from anomalib.engine import Engine
-from PIL import Image
 
 
 @pytest.mark.slow
@@ -31,21 +30,12 @@ def test_fit_test_predict_on_one_class_digits(digits, tmp_path, make_model):
     assert ((batch.pred_score >= 0) & (batch.pred_score <= 1)).all()
 
 
-def _write_folder(root, rng, count, bright):
-    root.mkdir(parents=True)
-    for index in range(count):
-        image = rng.integers(0, 60, size=(20, 30, 3), dtype=np.uint8)
-        if bright:
-            image[5:15, 10:20] = 255
-        Image.fromarray(image).save(root / f"{index:03d}.png")
-
-
 @pytest.mark.slow
-def test_colour_model_on_anomalib_folder_datamodule_with_odd_image_size(tmp_path, make_model):
+def test_colour_model_on_anomalib_folder_datamodule_with_odd_image_size(tmp_path, make_model, noise_folder):
     rng = np.random.default_rng(0)
-    _write_folder(tmp_path / "data" / "good", rng, 24, bright=False)
-    _write_folder(tmp_path / "data" / "good_test", rng, 20, bright=False)
-    _write_folder(tmp_path / "data" / "bad", rng, 20, bright=True)
+    noise_folder(tmp_path / "data" / "good", rng, 24, (20, 30), None)
+    noise_folder(tmp_path / "data" / "good_test", rng, 20, (20, 30), None)
+    noise_folder(tmp_path / "data" / "bad", rng, 20, (20, 30), (slice(5, 15), slice(10, 20)))
     datamodule = Folder(  # validation takes half of the test images: 10 normal and 10 anomalous are left to test
         name="synthetic",
         root=tmp_path / "data",
