@@ -687,12 +687,6 @@ def with_spread(values: list[float]) -> str:
     return f"{mean(values):.1f}" + (f" ± {pstdev(values):.1f}" if len(values) > 1 else "")
 
 
-def complete_seeds(runs: dict, dataset: str, variant: str, classes: list[int]) -> list[int]:
-    """The seeds that ran ``variant`` on every one of ``classes`` of ``dataset`` (``runs`` keyed by all four)."""
-    tried = sorted({seed for d, v, _, seed in runs if (d, v) == (dataset, variant)})
-    return [seed for seed in tried if all((dataset, variant, c, seed) in runs for c in classes)]
-
-
 def defaults_grid_table(details: list[dict]) -> list[str]:
     """The configs' students on every class, batch 8, scored as the product scores (``auto``, best validation).
 
@@ -717,10 +711,10 @@ def defaults_grid_table(details: list[dict]) -> list[str]:
         mine = [key for key in runs if key[0] == dataset]
         classes = sorted({c for _, _, c, _ in mine})
         variants = [v for v in VARIANTS if any(key[1] == v for key in mine)]
-        complete = {v: complete_seeds(runs, dataset, v, classes) for v in variants}
+        tried = {v: sorted({s for _, variant, _, s in mine if variant == v}) for v in variants}
+        complete = {v: [s for s in tried[v] if all((dataset, v, c, s) in runs for c in classes)] for v in variants}
         # A variant no seed has run on every class yet shows the runs it has, without a mean.
-        shown = {v: complete[v] or sorted({key[3] for key in mine if key[1] == v}) for v in variants}
-
+        shown = {v: complete[v] or tried[v] for v in variants}
         test = {
             v: {
                 c: [100 * auto_test_auroc(runs[k]) for s in shown[v] if (k := (dataset, v, c, s)) in runs]
@@ -728,7 +722,6 @@ def defaults_grid_table(details: list[dict]) -> list[str]:
             }
             for v in variants
         }
-
         lines += [f"**{NAMES.get(dataset, dataset)}**\n", "| class | " + " | ".join(variants) + " |"]
         lines.append("|---" * (len(variants) + 1) + "|")
         for c in classes:
