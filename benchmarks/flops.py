@@ -19,7 +19,7 @@ from anomalib.models.image.ganomaly.torch_model import GanomalyModel
 from torch.utils.flop_counter import FlopCounterMode
 
 from anomalib_pkdgan.models.pkdgan.torch_model import PkdganModel, teacher_width
-from dataset_configs import CONFIG_OF, config_init_args
+from dataset_configs import CONFIG_OF, PAPER_SHAPE_STUDENT, config_init_args
 
 HERE = Path(__file__).resolve().parent
 
@@ -60,6 +60,16 @@ def main() -> None:
                 "latent": init["student_latent"],
             },
         }
+        if dataset in PAPER_SHAPE_STUDENT:  # the students of the benchmark's batch-32 grid
+            block, features, latent = PAPER_SHAPE_STUDENT[dataset]
+            paper = PkdganModel(size, channels, student_features=features, student_latent=latent, student_block=block)
+            paper_flops, paper_params = count(paper.student.generator, channels)
+            result[dataset]["paper_shape_student"] = {
+                "student_flops": paper_flops,
+                "student_params": paper_params,
+                "flops_ratio": round(teacher_flops / paper_flops, 2),
+                "student": {"block": block, "features": features, "latent": latent},
+            }
     ganomaly = GanomalyModel((32, 32), num_input_channels=3, n_features=64, latent_vec_size=100)
     flops, params = count(ganomaly.generator, 3)
     result["anomalib_ganomaly_32x32"] = {"flops": flops, "params": params}

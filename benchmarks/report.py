@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from statistics import mean, pstdev
 
+from dataset_configs import PAPER_SHAPE_STUDENT
+
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
 README = HERE.parent / "README.md"
@@ -44,9 +46,6 @@ DEFAULT_BATCH = 32
 """The benchmark's batch size: capacity-sweep rows at another batch size are not compared with its rows."""
 DEFAULT_LR = 2e-4
 """The benchmark's (and GANomaly's) learning rate: nor are rows with another student learning rate."""
-PAPER_SHAPE_STUDENT = {"mnist": ("standard", 3, 16), "fashion_mnist": ("standard", 2, 8)}
-"""The teacher's shape with fewer channels (the paper's design) at the paper's compression: the configs' students
-before the dense students, and those of the benchmark's ``pkdgan`` rows in ``oneclass.csv``."""
 DEFAULTS_GRID = "defaults_b8"
 """Folder (under the results) of the one-class runs with the configs' chosen students at batch 8."""
 NAMES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "cifar10": "CIFAR-10", "digits": "digits"}
@@ -387,15 +386,39 @@ def flops_table(data: dict) -> str:
     return "\n".join(out) + "\n"
 
 
-def costs(details: list[dict], flops: dict, wide: dict[tuple[str, str], list[dict]]) -> dict:
-    """Per (data set, variant): mean AUROC, inference FLOPs per image, what it keeps in memory, images/s.
+CONFIGS_GRID_IN_COSTS = {"teacher": "teacher", "student_alone": "student", "pkdgan": "pkdgan"}
+"""Variants of the configs' grid shown in the cost table, and their names there (with the student and batch)."""
+
+
+def costs(
+    details: list[dict], flops: dict, wide: dict[tuple[str, str], list[dict]], configs_grid: list[dict] = ()
+) -> dict:
+    """Per (data set, variant): mean AUROC, cells, inference FLOPs per image, what it keeps in memory, images/s.
 
     FLOPs of the GANs are counted by ``flops.py`` (torch's FLOP counter). kNN compares a query with every kept
     training image: 2 FLOPs per kept value (the matrix product of the distance). PCA's count is stored with
     its result (4 x components x pixels). Images/s is the test-set scoring time the benchmark measured (batches
-    of 512 images, PyTorch or scikit-learn, 2 cores). ``wide`` adds the students of :func:`wide_students`.
+    of 512 images, PyTorch or scikit-learn, 2 cores). ``wide`` adds the students of :func:`wide_students`;
+    ``configs_grid`` adds the configs' students at batch 8 (:func:`defaults_grid_table`), scored with ``auto``.
     """
     acc: dict = defaultdict(lambda: defaultdict(list))
+    for record in configs_grid:
+        dataset, variant = record["dataset"], record["variant"]
+        if dataset not in flops or variant not in CONFIGS_GRID_IN_COSTS:
+            continue
+        network = "teacher" if variant == "teacher" else "student"
+        student = flops[dataset]["student"]
+        size = (
+            ""
+            if variant == "teacher"
+            else f" {student_label(student['block'], student['features'], student['latent'])}"
+        )
+        key = (dataset, f"{CONFIGS_GRID_IN_COSTS[variant]}{size} (config, batch 8)")
+        acc[key]["auroc"].append(100 * auto_test_auroc(record))
+        acc[key]["flops"].append(flops[dataset][f"{network}_flops"])
+        acc[key]["kept"].append(flops[dataset][f"{network}_params"])
+        if record.get("score_seconds"):
+            acc[key]["images_per_s"].append(record["test_images"] / record["score_seconds"])
     for record in details:
         dataset, variant = record["dataset"], record["variant"]
         if dataset not in flops:
@@ -407,9 +430,10 @@ def costs(details: list[dict], flops: dict, wide: dict[tuple[str, str], list[dic
         if variant == "teacher":
             acc[key]["flops"].append(flops[dataset]["teacher_flops"])
             acc[key]["kept"].append(flops[dataset]["teacher_params"])
-        elif variant in STUDENTS:
-            acc[key]["flops"].append(flops[dataset]["student_flops"])
-            acc[key]["kept"].append(flops[dataset]["student_params"])
+        elif variant in STUDENTS:  # the batch-32 grid's students have the paper's shape, not the config's
+            student = flops[dataset].get("paper_shape_student", flops[dataset])
+            acc[key]["flops"].append(student["student_flops"])
+            acc[key]["kept"].append(student["student_params"])
         elif variant == "anomalib_ganomaly":
             acc[key]["flops"].append(flops["anomalib_ganomaly_32x32"]["flops"])
             acc[key]["kept"].append(flops["anomalib_ganomaly_32x32"]["params"])
@@ -423,7 +447,10 @@ def costs(details: list[dict], flops: dict, wide: dict[tuple[str, str], list[dic
         if dataset in flops:
             acc[(dataset, name)]["auroc"] = [100 * float(r["test_auroc_latent"]) for r in group]
             acc[(dataset, name)]["flops"] = [int(r["student_flops"]) for r in group]
-    return {key: {name: mean(values) for name, values in entry.items()} for key, entry in acc.items()}
+    return {
+        key: {"cells": len(entry["auroc"])} | {name: mean(values) for name, values in entry.items()}
+        for key, entry in acc.items()
+    }
 
 
 def wide_students(sweep: list[dict], rows: list[dict]) -> dict[tuple[str, str], list[dict]]:
@@ -449,7 +476,7 @@ def wide_students(sweep: list[dict], rows: list[dict]) -> dict[tuple[str, str], 
     return groups
 
 
-def cost_table(summary_costs: dict, details: list[dict], wide: dict[tuple[str, str], list[dict]]) -> str:
+def cost_table(summary_costs: dict) -> str:
     if not summary_costs:
         return ""
     out = [
@@ -457,16 +484,11 @@ def cost_table(summary_costs: dict, details: list[dict], wide: dict[tuple[str, s
         "| images/s (scoring the test set) |",
         "|---|---|---|---|---|---|---|",
     ]
-    counts: dict = defaultdict(int)
-    for record in details:
-        counts[(record["dataset"], record["variant"])] += 1
-    for key, group in wide.items():
-        counts[key] = len(group)
     for (dataset, variant), entry in sorted(summary_costs.items(), key=lambda kv: (kv[0][0], -kv[1]["auroc"])):
         speed = f"{entry['images_per_s']:,.0f}" if "images_per_s" in entry else "-"
         kept = f"{entry['kept'] / 1e3:,.1f} k" if "kept" in entry else "-"
         out.append(
-            f"| {NAMES.get(dataset, dataset)} | {variant} | {entry['auroc']:.1f} | {counts[(dataset, variant)]} | "
+            f"| {NAMES.get(dataset, dataset)} | {variant} | {entry['auroc']:.1f} | {entry['cells']} | "
             f"{entry['flops'] / 1e6:.3g} M | {kept} | {speed} |"
         )
     return "\n".join(out) + "\n"
@@ -876,11 +898,14 @@ def render(results: Results, out: Path, readme_folder: Path) -> str:
         parts.append(f"Score histograms of the GAN variants, {histograms}:\n")
         parts.append(f"![score histograms]({image('oneclass_hist.png')})\n")
     wide = wide_students(results.capacity, rows)
-    summary_costs = costs(results.details, results.flops, wide)
+    summary_costs = costs(results.details, results.flops, wide, results.defaults_grid)
     if summary_costs:
         parts += [
             "### Accuracy against cost, every model (`benchmarks/report.py`)\n",
-            cost_table(summary_costs, results.details, wide),
+            cost_table(summary_costs),
+            "GAN rows marked `(config, batch 8)` are the configs' students and their teacher on the grid of the "
+            "configs' students (below), scored with `auto` and the best validation's weights; the other GAN rows are "
+            "the batch-32 grid above (paper-shape students, latent score, last weights).\n",
         ]
         if plot_cost(summary_costs, out / "oneclass_cost.png"):
             parts.append(f"![AUROC against FLOPs]({image('oneclass_cost.png')})\n")

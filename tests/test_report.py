@@ -176,3 +176,22 @@ def test_defaults_grid_scores_as_the_product_and_averages_complete_seeds(report)
     assert "\nP-KDGAN ahead of the student alone on 2 of 4 class/seed cells." in lines
     assert "\nP-KDGAN ahead of the pixel kNN on 1 of 2 class/seed cells." in lines
     assert report.defaults_grid_table([]) == []
+
+
+def test_cost_table_shows_the_configs_students_scored_as_the_product(report):
+    flops = json.loads((FIXTURE / "flops.json").read_text())
+    grid = [
+        {"dataset": "mnist", "normal_class": c, "variant": "pkdgan", "seed": 0, "auroc": 0.6,
+         "test_auroc_reconstruction": 0.9, "val_auroc_latent": 0.5, "val_auroc_reconstruction": 0.7,
+         "test_images": 100, "score_seconds": 0.01}
+        for c in (0, 1)
+    ] + [{"dataset": "mnist", "normal_class": 0, "variant": "kd_joint", "seed": 0, "auroc": 0.7}]  # fmt: skip
+    student = flops["mnist"]["student"]
+    name = f"pkdgan {student['features']}/{student['latent']} (config, batch 8)"
+    summary = report.costs([], flops, {}, grid)
+    assert set(summary) == {("mnist", name)}  # variants outside the cost table's list are left out
+    entry = summary[("mnist", name)]
+    assert entry["cells"] == 2
+    assert entry["auroc"] == pytest.approx(90.0)  # validation prefers the reconstruction score
+    assert entry["flops"] == flops["mnist"]["student_flops"]
+    assert f"| MNIST | {name} | 90.0 | 2 |" in report.cost_table(summary)
