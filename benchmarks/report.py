@@ -787,7 +787,13 @@ def defaults_grid_table(details: list[dict]) -> list[str]:
         if partial:
             listed = "; ".join(f"{v} seed {s} (classes {', '.join(cs)})" for (v, s), cs in sorted(partial.items()))
             lines.append(f"\nSeeds that have not run every class yet, in no mean: {listed}.")
-        for rival, name in (("student_alone", "the student alone"), ("knn_pixels", "the pixel kNN")):
+        rivals = (
+            ("student_alone", "the student alone"),
+            ("kd_frozen", "single-step distillation from the frozen teacher (`kd_frozen`)"),
+            ("kd_joint", "single-step joint training (`kd_joint`)"),
+            ("knn_pixels", "the pixel kNN"),
+        )
+        for rival, name in rivals:
             cells = [(c, s) for c in classes for s in complete.get("pkdgan", []) if s in complete.get(rival, [])]
             if cells:
                 ahead = sum(

@@ -157,24 +157,28 @@ def test_defaults_grid_scores_as_the_product_and_averages_complete_seeds(report)
         run("student_alone", 1, 0, 0.7),
         run("student_alone", 1, 1, 0.73),
         run("student_alone", 0, 2, 0.1),  # seed 2 has not run class 1: listed, not averaged
-        run("kd_frozen", 0, 0, 0.6),  # no seed has run every class: shown, without a mean
+        run("kd_frozen", 0, 0, 0.6),  # no seed has run every class: shown, without a mean, in no count
+        run("kd_joint", 0, 0, 0.9),
+        run("kd_joint", 1, 0, 0.7),
         {"dataset": "fashion_mnist", "normal_class": 0, "variant": "knn_pixels", "seed": 0, "auroc": 0.85},
         {"dataset": "fashion_mnist", "normal_class": 1, "variant": "knn_pixels", "seed": 0, "auroc": 0.85},
     ]
     lines = report.defaults_grid_table(details)
-    assert "| class | student_alone | kd_frozen | pkdgan | knn_pixels |" in lines
-    assert "| 0 | 77.5 ± 2.5 | 60.0 | 80.0 ± 10.0 | 85.0 |" in lines
-    assert "| 1 | 71.5 ± 1.5 | - | 70.0 ± 10.0 | 85.0 |" in lines
+    assert "| class | student_alone | kd_frozen | kd_joint | pkdgan | knn_pixels |" in lines
+    assert "| 0 | 77.5 ± 2.5 | 60.0 | 90.0 | 80.0 ± 10.0 | 85.0 |" in lines
+    assert "| 1 | 71.5 ± 1.5 | - | 70.0 | 70.0 ± 10.0 | 85.0 |" in lines
     # Per-seed class means: student alone 75.0 and 74.0, P-KDGAN 85.0 and 65.0.
-    assert "| **mean (2 classes)** | **74.5 ± 0.5** | - | **75.0 ± 10.0** | **85.0** |" in lines
-    assert "| seed spread | 2.0 | - | 10.0 | - |" in lines
-    assert "| seeds | 0, 1 | - | 0, 1 | 0 |" in lines
+    assert "| **mean (2 classes)** | **74.5 ± 0.5** | - | **80.0** | **75.0 ± 10.0** | **85.0** |" in lines
+    assert "| seed spread | 2.0 | - | - | 10.0 | - |" in lines
+    assert "| seeds | 0, 1 | - | 0 | 0, 1 | 0 |" in lines
     # GANomaly's protocol, apart: the latent score's best test epoch over the complete seeds (+5 points here).
-    assert "| best test epoch, latent (GANomaly's protocol) | 79.5 | - | 70.0 | - |" in lines
+    assert "| best test epoch, latent (GANomaly's protocol) | 79.5 | - | 85.0 | 70.0 | - |" in lines
     partial = "kd_frozen seed 0 (classes 0); student_alone seed 2 (classes 0)"
     assert f"\nSeeds that have not run every class yet, in no mean: {partial}." in lines
     assert "\nP-KDGAN ahead of the student alone on 2 of 4 class/seed cells." in lines
     assert "\nP-KDGAN ahead of the pixel kNN on 1 of 2 class/seed cells." in lines
+    assert "\nP-KDGAN ahead of single-step joint training (`kd_joint`) on 1 of 2 class/seed cells." in lines
+    assert not any("(`kd_frozen`)" in line for line in lines)
     assert report.defaults_grid_table([]) == []
 
 
