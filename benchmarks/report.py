@@ -796,11 +796,14 @@ def defaults_grid_table(details: list[dict]) -> list[str]:
         for rival, name in rivals:
             cells = [(c, s) for c in classes for s in complete.get("pkdgan", []) if s in complete.get(rival, [])]
             if cells:
-                ahead = sum(
-                    auto_test_auroc(runs[(dataset, "pkdgan", *cell)]) > auto_test_auroc(runs[(dataset, rival, *cell)])
+                pairs = [
+                    (auto_test_auroc(runs[(dataset, "pkdgan", *cell)]), auto_test_auroc(runs[(dataset, rival, *cell)]))
                     for cell in cells
-                )
-                lines.append(f"\nP-KDGAN ahead of {name} on {ahead} of {len(cells)} class/seed cells.")
+                ]
+                ahead = sum(mine > theirs for mine, theirs in pairs)
+                level = sum(mine == theirs for mine, theirs in pairs)  # the same kept weights, e.g. kd_frozen's
+                ties = f" (level on {level})" if level else ""
+                lines.append(f"\nP-KDGAN ahead of {name} on {ahead} of {len(cells)} class/seed cells{ties}.")
         if dataset in PAPER:
             lines.append(f"\nPaper's P-KDGAN student, mean over classes: {PAPER[dataset]}.")
         lines.append("")

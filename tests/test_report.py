@@ -177,7 +177,9 @@ def test_defaults_grid_scores_as_the_product_and_averages_complete_seeds(report)
     assert f"\nSeeds that have not run every class yet, in no mean: {partial}." in lines
     assert "\nP-KDGAN ahead of the student alone on 2 of 4 class/seed cells." in lines
     assert "\nP-KDGAN ahead of the pixel kNN on 1 of 2 class/seed cells." in lines
-    assert "\nP-KDGAN ahead of single-step joint training (`kd_joint`) on 1 of 2 class/seed cells." in lines
+    assert (
+        "\nP-KDGAN ahead of single-step joint training (`kd_joint`) on 1 of 2 class/seed cells (level on 1)." in lines
+    )
     assert not any("(`kd_frozen`)" in line for line in lines)
     assert report.defaults_grid_table([]) == []
 
