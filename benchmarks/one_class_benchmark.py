@@ -181,6 +181,19 @@ def gan_scores(model: Pkdgan, images: torch.Tensor, network: str) -> dict[str, n
     return {str(t.value): torch.cat([c[t] for c in chunks]).numpy() for t in ScoreType}
 
 
+def standardised_sum(
+    val_scores: dict[str, np.ndarray], val_labels: np.ndarray, scores: dict[str, np.ndarray]
+) -> np.ndarray:
+    """Latent plus reconstruction score, each standardised by its mean and deviation on the normal validation images.
+
+    A candidate score (issue 20), recorded for analysis beside the two the product offers; nothing chooses by it yet.
+    """
+    normal = val_labels == 0
+    return sum(
+        (scores[name] - val_scores[name][normal].mean()) / (val_scores[name][normal].std() + 1e-12) for name in scores
+    )
+
+
 @torch.inference_mode()
 def ganomaly_scores(model: Ganomaly, images: torch.Tensor) -> np.ndarray:
     """Raw per-image latent distance of Anomalib's Ganomaly (no per-batch min-max normalisation)."""
@@ -372,6 +385,12 @@ def run_class(args: argparse.Namespace, dataset: str, normal_class: int, seed: i
                     "val_auroc_latent": float(roc_auc_score(val_labels, val_scores["latent"])),
                     "val_auroc_reconstruction": float(roc_auc_score(val_labels, val_scores["reconstruction"])),
                     "test_auroc_reconstruction": float(roc_auc_score(test_labels, test_scores["reconstruction"])),
+                    "val_auroc_combined": float(
+                        roc_auc_score(val_labels, standardised_sum(val_scores, val_labels, val_scores))
+                    ),
+                    "test_auroc_combined": float(
+                        roc_auc_score(test_labels, standardised_sum(val_scores, val_labels, test_scores))
+                    ),
                     "test_scores_latent": [round(float(s), 6) for s in test_scores["latent"]]
                     if args.keep_scores
                     else None,
