@@ -201,3 +201,17 @@ def test_cost_table_shows_the_configs_students_scored_as_the_product(report):
     assert entry["auroc"] == pytest.approx(90.0)  # validation prefers the reconstruction score
     assert entry["flops"] == flops["mnist"]["student_flops"]
     assert f"| MNIST | {name} | 90.0 | 2 |" in report.cost_table(summary)
+
+
+def test_candidate_combined_score_is_compared_with_the_kept_score_on_the_runs_that_recorded_it(report):
+    def run(val_combined, test_combined, variant="kd_joint", seed=2):
+        return {
+            "dataset": "mnist", "normal_class": 0, "variant": variant, "seed": seed, "auroc": 0.9,
+            "test_auroc_reconstruction": 0.7, "val_auroc_latent": 0.8, "val_auroc_reconstruction": 0.6,
+            "val_auroc_combined": val_combined, "test_auroc_combined": test_combined,
+        }  # fmt: skip
+
+    assert report.combined_score_lines([{"dataset": "mnist", "variant": "pkdgan", "auroc": 0.9}]) == []
+    lines = report.combined_score_lines([run(0.9, 0.95), run(0.7, 0.75, "kd_frozen", 1)])
+    # auto keeps the latent score (validation 80, test 90) on both runs; combined is ahead on the first only.
+    assert "| MNIST | 2 (kd_frozen, kd_joint; seeds 1, 2) | 80.0 | 80.0 | 85.0 | 90.0 | 1 of 2 |" in lines
