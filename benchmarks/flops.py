@@ -31,6 +31,19 @@ def count(module: torch.nn.Module, channels: int, size: int = 32) -> tuple[int, 
     return int(counter.get_total_flops()), sum(p.numel() for p in module.parameters())
 
 
+def student_cost(
+    generator: torch.nn.Module, channels: int, teacher_flops: int, block: str, features: int, latent: int
+) -> dict:
+    """FLOPs, parameters and FLOPs ratio against the teacher of one student generator, with its shape."""
+    flops, params = count(generator, channels)
+    return {
+        "student_flops": flops,
+        "student_params": params,
+        "flops_ratio": round(teacher_flops / flops, 2),
+        "student": {"block": block, "features": features, "latent": latent},
+    }
+
+
 def main() -> None:
     result = {}
     for dataset in CONFIG_OF:
@@ -47,29 +60,18 @@ def main() -> None:
             student_block=init.get("student_block", "standard"),
         )
         teacher_flops, teacher_params = count(model.teacher.generator, channels)
-        student_flops, student_params = count(model.student.generator, channels)
+        shape = (init.get("student_block", "standard"), init["student_features"], init["student_latent"])
         result[dataset] = {
             "teacher_flops": teacher_flops,
-            "student_flops": student_flops,
             "teacher_params": teacher_params,
-            "student_params": student_params,
-            "flops_ratio": round(teacher_flops / student_flops, 2),
-            "student": {
-                "block": init.get("student_block", "standard"),
-                "features": init["student_features"],
-                "latent": init["student_latent"],
-            },
+            **student_cost(model.student.generator, channels, teacher_flops, *shape),
         }
         if dataset in PAPER_SHAPE_STUDENT:  # the students of the benchmark's batch-32 grid
             block, features, latent = PAPER_SHAPE_STUDENT[dataset]
             paper = PkdganModel(size, channels, student_features=features, student_latent=latent, student_block=block)
-            paper_flops, paper_params = count(paper.student.generator, channels)
-            result[dataset]["paper_shape_student"] = {
-                "student_flops": paper_flops,
-                "student_params": paper_params,
-                "flops_ratio": round(teacher_flops / paper_flops, 2),
-                "student": {"block": block, "features": features, "latent": latent},
-            }
+            result[dataset]["paper_shape_student"] = student_cost(
+                paper.student.generator, channels, teacher_flops, block, features, latent
+            )
     ganomaly = GanomalyModel((32, 32), num_input_channels=3, n_features=64, latent_vec_size=100)
     flops, params = count(ganomaly.generator, 3)
     result["anomalib_ganomaly_32x32"] = {"flops": flops, "params": params}

@@ -764,21 +764,18 @@ def defaults_grid_table(details: list[dict]) -> list[str]:
         lines.append(
             "| seed spread | " + " | ".join(f"{spread[v]:.1f}" if v in spread else "-" for v in variants) + " |"
         )
-        val = {v: [validation_auroc(runs[(dataset, v, c, s)]) for c in classes for s in complete[v]] for v in variants}
-        lines.append(
-            "| validation mean | "
-            + " | ".join(f"{100 * mean(val[v]):.1f}" if val[v] and None not in val[v] else "-" for v in variants)
-            + " |"
-        )
-        best = {
-            v: [runs[(dataset, v, c, s)].get("test_auroc_best_epoch") for c in classes for s in complete[v]]
-            for v in variants
-        }
-        lines.append(
-            "| best test epoch, latent (GANomaly's protocol) | "
-            + " | ".join(f"{100 * mean(best[v]):.1f}" if best[v] and None not in best[v] else "-" for v in variants)
-            + " |"
-        )
+        for label, value_of in (
+            ("validation mean", validation_auroc),
+            ("best test epoch, latent (GANomaly's protocol)", lambda run: run.get("test_auroc_best_epoch")),
+        ):
+            values = {v: [value_of(runs[(dataset, v, c, s)]) for c in classes for s in complete[v]] for v in variants}
+            lines.append(
+                f"| {label} | "
+                + " | ".join(
+                    f"{100 * mean(values[v]):.1f}" if values[v] and None not in values[v] else "-" for v in variants
+                )
+                + " |"
+            )
         lines.append("| seeds | " + " | ".join(", ".join(map(str, complete[v])) or "-" for v in variants) + " |")
         partial = defaultdict(list)
         for _, v, c, s in sorted(mine):
