@@ -5,17 +5,18 @@
 
 For each data set, normal class ``k`` and seed: train on class ``k`` only, test on the whole test set (other
 classes anomalous), image AUROC from raw per-image scores. Variants (the student architecture is the same in
-all student variants, and every student gets ``2E`` epochs, E = ``--epochs``):
+all student variants, and every student gets ``E + J`` epochs, E = ``--epochs``, J = ``--joint-epochs``, which
+defaults to E; ``--epochs 15 --joint-epochs 5`` is the configs' budget, 15/15/5):
 
 * ``teacher``: the teacher GAN alone, ``E`` epochs, scored with the teacher's latent distance;
-* ``student_alone``: the student alone, no distillation, ``2E`` epochs;
-* ``kd_frozen``: single-step distillation from the frozen teacher, ``2E`` epochs;
-* ``kd_joint``: single-step joint training of teacher and student from scratch, ``2E`` epochs;
-* ``pkdgan``: progressive, frozen teacher ``E`` epochs, then joint ``E`` epochs;
+* ``student_alone``: the student alone, no distillation, ``E + J`` epochs;
+* ``kd_frozen``: single-step distillation from the frozen teacher, ``E + J`` epochs;
+* ``kd_joint``: single-step joint training of teacher and student from scratch, ``E + J`` epochs;
+* ``pkdgan``: progressive, frozen teacher ``E`` epochs, then joint ``J`` epochs;
 * ``knn_pixels``: scikit-learn 5-nearest-neighbour mean distance on raw pixels;
 * ``pca_pixels``: scikit-learn PCA reconstruction error on raw pixels (components chosen on validation);
 * ``anomalib_ganomaly``: Anomalib's own ``Ganomaly`` at its defaults (64/100, its default pre-processing at
-  32x32), trained through the same Engine on the same split for ``2E`` epochs. It is scored with the raw
+  32x32), trained through the same Engine on the same split for ``E + J`` epochs. It is scored with the raw
   latent distance of each test image (``GanomalyModel`` in eval mode), i.e. without its per-batch min-max
   normalisation: AUROC is rank-based, so this is its best honest number and independent of batch size.
 
@@ -296,8 +297,13 @@ def run_baseline(variant: str, train_x: np.ndarray, val: tuple, test: tuple) -> 
     return float(roc_auc_score(test[1], scores)), seconds, extra
 
 
-def gan_model(variant: str, sizes: dict, epochs: int, teacher_path: Path | None) -> Pkdgan:
-    """The ``Pkdgan`` of a GAN variant; the variants of :data:`NEEDS_TEACHER` refuse to run without the teacher."""
+def gan_model(variant: str, sizes: dict, epochs: int, teacher_path: Path | None, joint: int | None = None) -> Pkdgan:
+    """The ``Pkdgan`` of a GAN variant; the variants of :data:`NEEDS_TEACHER` refuse to run without the teacher.
+
+    The teacher trains ``epochs``; every student ``epochs + joint`` (``joint`` defaults to ``epochs``), P-KDGAN's as
+    ``epochs`` frozen and ``joint`` joint.
+    """
+    joint = epochs if joint is None else joint
     common = {**sizes, "visualizer": False, "evaluator": False}
     if variant in NEEDS_TEACHER and (teacher_path is None or not teacher_path.exists()):
         msg = (
@@ -309,14 +315,16 @@ def gan_model(variant: str, sizes: dict, epochs: int, teacher_path: Path | None)
         return epoch_counted_pkdgan(**common, teacher_epochs=epochs, frozen_epochs=0, joint_epochs=0)
     if variant == "student_alone":
         return epoch_counted_pkdgan(
-            **common, teacher_epochs=0, frozen_epochs=2 * epochs, joint_epochs=0,
+            **common, teacher_epochs=0, frozen_epochs=epochs + joint, joint_epochs=0,
             w_distill_latent=0.0, w_distill_reconstruction=0.0,
         )  # fmt: skip
     if variant == "kd_frozen":
-        return epoch_counted_pkdgan(**common, teacher_checkpoint=teacher_path, frozen_epochs=2 * epochs, joint_epochs=0)
+        return epoch_counted_pkdgan(
+            **common, teacher_checkpoint=teacher_path, frozen_epochs=epochs + joint, joint_epochs=0
+        )
     if variant == "kd_joint":
-        return epoch_counted_pkdgan(**common, teacher_epochs=0, frozen_epochs=0, joint_epochs=2 * epochs)
-    return epoch_counted_pkdgan(**common, teacher_checkpoint=teacher_path, frozen_epochs=epochs, joint_epochs=epochs)
+        return epoch_counted_pkdgan(**common, teacher_epochs=0, frozen_epochs=0, joint_epochs=epochs + joint)
+    return epoch_counted_pkdgan(**common, teacher_checkpoint=teacher_path, frozen_epochs=epochs, joint_epochs=joint)
 
 
 def variant_order(todo: list[str], teacher_cached: bool) -> list[str]:
@@ -343,7 +351,7 @@ def run_class(args: argparse.Namespace, dataset: str, normal_class: int, seed: i
         bar.set_description(f"{dataset} class {normal_class} seed {seed} {variant}")
         seed_everything(seed, workers=True)
         record = {"dataset": dataset, "normal_class": normal_class, "variant": variant, "seed": seed}
-        record.update({"epochs": args.epochs, "test_images": len(test_labels)})
+        record.update({"epochs": args.epochs, "joint_epochs": args.joint_epochs, "test_images": len(test_labels)})
         if variant in BASELINES:
             train_images, _ = load_images(datamodule, "train")
             auroc, seconds, extra = run_baseline(
@@ -357,14 +365,14 @@ def run_class(args: argparse.Namespace, dataset: str, normal_class: int, seed: i
                 visualizer=False,
                 evaluator=False,
             )
-            seconds = train(model, datamodule, work / variant, 2 * args.epochs)
+            seconds = train(model, datamodule, work / variant, args.epochs + args.joint_epochs)
             scoring = time.perf_counter()
             test_scores = ganomaly_scores(model, test_images)
             record["score_seconds"] = round(time.perf_counter() - scoring, 4)
             auroc = float(roc_auc_score(test_labels, test_scores))
             record["val_auroc_latent"] = float(roc_auc_score(val_labels, ganomaly_scores(model, val_images)))
         else:
-            model = gan_model(variant, sizes, args.epochs, teacher_path)
+            model = gan_model(variant, sizes, args.epochs, teacher_path, args.joint_epochs)
             network = "teacher" if variant == "teacher" else "student"
             best_epoch = BestEpochTestAUROC(test_images, test_labels, network, val_images, val_labels)
             seconds = train(model, datamodule, work / variant, model.schedule.total_epochs, [best_epoch])
@@ -410,7 +418,8 @@ def main() -> None:
     parser.add_argument("--classes", default="0-9")
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--variants", default=",".join(VARIANTS))
-    parser.add_argument("--epochs", type=int, default=1, help="E: epochs per phase (students get 2E)")
+    parser.add_argument("--epochs", type=int, default=1, help="E: teacher epochs and P-KDGAN's frozen epochs")
+    parser.add_argument("--joint-epochs", type=int, default=None, help="J: P-KDGAN's joint epochs (default E)")
     parser.add_argument("--root", default=os.environ.get("PKDGAN_DATA", "/work/data"))
     parser.add_argument("--out", type=Path, default=HERE / "results")
     parser.add_argument("--work", type=Path, default=HERE / "work")
@@ -424,6 +433,7 @@ def main() -> None:
         args.dataset, args.classes, args.seeds, args.epochs = "digits", "0,1", "0", 1
         args.max_train_images, args.max_test_images, args.batch_size = 48, 120, 16
         args.root = str(args.work / "data")
+    args.joint_epochs = args.epochs if args.joint_epochs is None else args.joint_epochs
     variants = args.variants.split(",")
     unknown = set(variants) - set(VARIANTS)
     if unknown:
