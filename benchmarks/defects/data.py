@@ -28,8 +28,8 @@ Writing is deterministic (the same seed gives the same bytes), idempotent (an ex
 settings is left alone; other settings are refused) and atomic (each data set is written into a temporary folder
 beside it, then renamed into place).
 
-    python benchmarks/defect_data.py --root benchmarks/work/defects                 # 8 data sets, ~10 s
-    python benchmarks/defect_data.py --root /tmp/d --sources brick --sizes 32 --train 24 --test-good 6 --per-defect 3
+    python -m benchmarks.defects.data --root benchmarks/work/defects                 # 8 data sets, ~10 s
+    python -m benchmarks.defects.data --root /tmp/d --sources brick --sizes 32 --train 24 --test-good 6 --per-defect 3
 """
 
 import argparse

@@ -1,7 +1,7 @@
 # Copyright (C) 2026 anomalib-pkdgan developers
 # SPDX-License-Identifier: Apache-2.0
 
-"""What ``defects.py`` measures every model with: its data split, metrics, map smoothing and the pixel baselines.
+"""What the defect benchmark measures every model with: its data split, metrics, map smoothing, pixel baselines.
 
 Every model is judged the same way. Its per-image scores give the image AUROC; its anomaly maps (``(N, H, W)``,
 higher = more anomalous) give the pixel AUROC over every test pixel, and the PRO as Anomalib 2.7 computes it (the
@@ -19,19 +19,20 @@ import torch
 from anomalib.data import Folder
 from anomalib.metrics.pro import _PRO
 from anomalib.metrics.threshold.f1_adaptive_threshold import _F1AdaptiveThreshold
-from sklearn.decomposition import PCA
 from sklearn.metrics import roc_auc_score
-from sklearn.neighbors import NearestNeighbors
 from torchmetrics.functional.classification import binary_auroc
 
 from anomalib_pkdgan.models.pkdgan.score_selection import best_map_sigma
 from anomalib_pkdgan.models.pkdgan.torch_model import map_smoothing
+from benchmarks.common.baselines import fit_on_validation
 
 KNN_K = (1, 5)
-"""Neighbours tried by the kNN baseline (chosen by validation image AUROC)."""
+"""Neighbours tried by the kNN baseline here (chosen by validation image AUROC)."""
 
 PCA_COMPONENTS = (2, 4, 8, 16, 32, 64, 128)
-"""Components tried by the PCA baseline (chosen by validation image AUROC; fewer than the training images)."""
+"""Components tried by the PCA baseline here (chosen by validation image AUROC; fewer than the training images).
+The defect data sets have a few hundred training images each, so this range reaches further down and further up
+than the one-class default (``baselines.PCA_COMPONENTS``); ``defects.csv`` was written with it."""
 
 
 @dataclass
@@ -52,7 +53,7 @@ class Split:
 
 
 def folder_datamodule(folder: Path, seed: int, batch_size: int, defects: list[str], num_workers: int = 0) -> Folder:
-    """Anomalib's ``Folder`` on a data set of ``defect_data.py``, with its default validation split (half of test).
+    """Anomalib's ``Folder`` on a data set of ``defects/data.py``, with its default validation split (half of test).
 
     The split is drawn with ``seed``, so every model of a cell sees the same validation and test images.
     """
@@ -143,38 +144,13 @@ def evaluate(val: Split, test: Split, val_scores: np.ndarray, test_scores: np.nd
     return row
 
 
-def knn_scores(neighbours: NearestNeighbors, train: np.ndarray, images: np.ndarray, k: int) -> tuple:
-    """Mean distance to the ``k`` nearest training images, and the per-pixel minimum over them of the squared
-    difference (averaged over channels)."""
-    distances, indices = neighbours.kneighbors(images.reshape(len(images), -1), n_neighbors=k)
-    nearest = zip(images, indices, strict=True)
-    maps = np.stack([((train[idx] - image[None]) ** 2).mean(axis=1).min(axis=0) for image, idx in nearest])
-    return distances.mean(axis=1), maps
-
-
-def pca_scores(pca: PCA, components: int, images: np.ndarray) -> tuple:
-    """Mean squared reconstruction error from the first ``components`` components, and its per-pixel map."""
-    flat = images.reshape(len(images), -1)
-    basis = pca.components_[:components]
-    reconstruction = (flat - pca.mean_) @ basis.T @ basis + pca.mean_
-    maps = ((flat - reconstruction) ** 2).reshape(images.shape).mean(axis=1)
-    return maps.reshape(len(images), -1).mean(axis=1), maps
-
-
 def fit_baseline(name: str, train: np.ndarray, val: np.ndarray, val_labels: np.ndarray) -> tuple:
-    """Fit ``knn_pixels`` or ``pca_pixels`` on ``train`` and choose its setting by validation image AUROC.
+    """Fit ``knn_pixels`` or ``pca_pixels`` (``common/baselines.py``) on ``train`` at the defect benchmark's
+    settings, chosen by validation image AUROC.
 
     Returns:
         ``(score, setting)``: ``score(images) -> (scores, maps)`` with the chosen setting, and that setting as text.
     """
-    flat = train.reshape(len(train), -1)
-    if name == "knn_pixels":
-        neighbours = NearestNeighbors().fit(flat)
-        candidates = {f"k={k}": (lambda x, k=k: knn_scores(neighbours, train, x, k)) for k in KNN_K if k <= len(train)}
-    else:
-        most = max(c for c in PCA_COMPONENTS if c < len(train))
-        pca = PCA(n_components=most, svd_solver="full").fit(flat)
-        candidates = {f"components={c}": (lambda x, c=c: pca_scores(pca, c, x)) for c in PCA_COMPONENTS if c <= most}
-    aurocs = {setting: roc_auc_score(val_labels, score(val)[0]) for setting, score in candidates.items()}
-    setting = max(aurocs, key=aurocs.get)
-    return candidates[setting], setting
+    settings = {"neighbours": KNN_K, "components": PCA_COMPONENTS, "svd_solver": "full"}
+    model, _ = fit_on_validation(name, train, val, val_labels, **settings)
+    return model.scores_and_maps, model.setting

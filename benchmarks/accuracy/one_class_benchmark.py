@@ -13,8 +13,8 @@ defaults to E; ``--epochs 15 --joint-epochs 5`` is the configs' budget, 15/15/5)
 * ``kd_frozen``: single-step distillation from the frozen teacher, ``E + J`` epochs;
 * ``kd_joint``: single-step joint training of teacher and student from scratch, ``E + J`` epochs;
 * ``pkdgan``: progressive, frozen teacher ``E`` epochs, then joint ``J`` epochs;
-* ``knn_pixels``: scikit-learn 5-nearest-neighbour mean distance on raw pixels;
-* ``pca_pixels``: scikit-learn PCA reconstruction error on raw pixels (components chosen on validation);
+* ``knn_pixels``, ``pca_pixels``: the raw-pixel baselines of ``common/baselines.py`` at their default settings
+  (PCA's components chosen on validation), on grey 32x32 pixels;
 * ``anomalib_ganomaly``: Anomalib's own ``Ganomaly`` at its defaults (64/100, its default pre-processing at
   32x32), trained through the same Engine on the same split for ``E + J`` epochs. It is scored with the raw
   latent distance of each test image (``GanomalyModel`` in eval mode), i.e. without its per-batch min-max
@@ -31,8 +31,8 @@ take their teachers from the same cache. Every phase lasts exactly its epochs (`
 whatever the size of the split. Every finished cell is appended to ``oneclass.csv`` at once (columns:
 ``cells.ONECLASS``), and finished cells are skipped, so an interrupted run loses nothing.
 
-    python benchmarks/one_class_benchmark.py --dataset mnist --classes 0-9 --seeds 0 --epochs 1
-    python benchmarks/one_class_benchmark.py --quick --out /tmp/quick   # seconds, no download (CI smoke test)
+    python -m benchmarks.accuracy.one_class_benchmark --dataset mnist --classes 0-9 --seeds 0 --epochs 1
+    python -m benchmarks.accuracy.one_class_benchmark --quick --out /tmp/quick   # seconds, no download (CI smoke test)
 """
 
 import argparse
@@ -49,19 +49,17 @@ import torch
 from anomalib.engine import Engine
 from anomalib.models import Ganomaly
 from lightning.pytorch import Callback, Trainer, seed_everything
-from sklearn.decomposition import PCA
 from sklearn.metrics import roc_auc_score
-from sklearn.neighbors import NearestNeighbors
 from tqdm import tqdm
 
 from anomalib_pkdgan import OneClassVision, Pkdgan, ScoreType
 from anomalib_pkdgan.models.pkdgan.torch_model import teacher_width
-from cells import ONECLASS
-from dataset_configs import config_init_args
+from benchmarks.common.baselines import BASELINES, KnnPixels, fit_on_validation
+from benchmarks.common.cells import ONECLASS
+from benchmarks.common.dataset_configs import config_init_args
+from benchmarks.common.paths import RESULTS, WORK
 
-HERE = Path(__file__).resolve().parent
 GAN_VARIANTS = ("teacher", "student_alone", "kd_frozen", "kd_joint", "pkdgan")
-BASELINES = ("knn_pixels", "pca_pixels")
 VARIANTS = GAN_VARIANTS + BASELINES + ("anomalib_ganomaly",)
 NEEDS_TEACHER = ("kd_frozen", "pkdgan")
 """Variants distilled from the benchmark's pre-trained teacher."""
@@ -269,31 +267,18 @@ def pixels(images: torch.Tensor, size: int = 32) -> np.ndarray:
 
 
 def run_baseline(variant: str, train_x: np.ndarray, val: tuple, test: tuple) -> tuple[float, float, dict]:
+    """Test AUROC, fitting seconds (setting chosen on validation) and the record's extra columns of a baseline."""
     start = time.perf_counter()
-    extra: dict = {}
-    if variant == "knn_pixels":
-        knn = NearestNeighbors(n_neighbors=5).fit(train_x)
-        seconds = time.perf_counter() - start
-        scoring = time.perf_counter()
-        scores = knn.kneighbors(test[0])[0].mean(1)
-        extra["memory_floats"] = int(train_x.size)
+    model, val_auroc = fit_on_validation(variant, train_x, *val)
+    seconds = time.perf_counter() - start
+    scoring = time.perf_counter()
+    scores = model.scores(test[0])
+    extra: dict = {"score_seconds": round(time.perf_counter() - scoring, 4)}
+    if isinstance(model, KnnPixels):
+        extra["memory_floats"] = model.memory_floats
     else:
-        best = None
-        for components in (8, 16, 32, 64):
-            if components >= min(train_x.shape):
-                continue
-            pca = PCA(n_components=components, random_state=0).fit(train_x)
-            val_err = ((val[0] - pca.inverse_transform(pca.transform(val[0]))) ** 2).mean(1)
-            val_auroc = roc_auc_score(val[1], val_err)
-            if best is None or val_auroc > best[0]:
-                best = (val_auroc, pca)
-        seconds = time.perf_counter() - start
-        pca = best[1]
-        scoring = time.perf_counter()
-        scores = ((test[0] - pca.inverse_transform(pca.transform(test[0]))) ** 2).mean(1)
-        extra.update({"n_components": int(pca.n_components_), "val_auroc": best[0]})
-        extra["inference_flops"] = int(4 * pca.n_components_ * train_x.shape[1])
-    extra["score_seconds"] = round(time.perf_counter() - scoring, 4)
+        extra.update({"n_components": int(model.pca.n_components_), "val_auroc": val_auroc})
+        extra["inference_flops"] = model.inference_flops
     return float(roc_auc_score(test[1], scores)), seconds, extra
 
 
@@ -421,8 +406,8 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=1, help="E: teacher epochs and P-KDGAN's frozen epochs")
     parser.add_argument("--joint-epochs", type=int, default=None, help="J: P-KDGAN's joint epochs (default E)")
     parser.add_argument("--root", default=os.environ.get("PKDGAN_DATA", "/work/data"))
-    parser.add_argument("--out", type=Path, default=HERE / "results")
-    parser.add_argument("--work", type=Path, default=HERE / "work")
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--work", type=Path, default=WORK)
     parser.add_argument("--max-train-images", type=int, default=None)
     parser.add_argument("--max-test-images", type=int, default=None)
     parser.add_argument("--batch-size", type=int, default=64)

@@ -17,9 +17,9 @@ nothing. The teachers come from the benchmark's cache under ``--work`` (keyed by
 ``--max-train-images``, ``--batch-size``, ``--epochs`` and the teacher's size, whatever the students'
 ``--train-images``); a missing one is trained as ``one_class_benchmark.py`` trains it.
 
-    python benchmarks/capacity_sweep.py --dataset mnist --classes 2,4 --students 3:16,8:32,16:64 \
+    python -m benchmarks.accuracy.capacity_sweep --dataset mnist --classes 2,4 --students 3:16,8:32,16:64 \
         --train-images 2000 --epochs 3 --batch-size 32
-    python benchmarks/capacity_sweep.py --quick --students 2:4,4:8 --out /tmp/capacity  # CI smoke test
+    python -m benchmarks.accuracy.capacity_sweep --quick --students 2:4,4:8 --out /tmp/capacity  # CI smoke test
 """
 
 import torch
@@ -28,9 +28,8 @@ from lightning.pytorch import seed_everything
 from anomalib_pkdgan import Pkdgan, ScoreType
 from anomalib_pkdgan.models.pkdgan.score_selection import best_score_type, score_aurocs
 from anomalib_pkdgan.models.pkdgan.student_design import STUDENT_BLOCKS
-from cells import CAPACITY
-from flops import count
-from one_class_benchmark import (
+from benchmarks.accuracy.flops import count
+from benchmarks.accuracy.one_class_benchmark import (
     BestEpochTestAUROC,
     epoch_counted_pkdgan,
     gan_scores,
@@ -39,7 +38,8 @@ from one_class_benchmark import (
     parse_list,
     train,
 )
-from sweep_common import ensure_teacher, pairs, prepare, sweep_parser
+from benchmarks.accuracy.sweeps import ensure_teacher, pairs, prepare, sweep_parser
+from benchmarks.common.cells import CAPACITY
 
 WEIGHTS = ("best_validation", "last")
 """Which weights a run is scored with (``Pkdgan(restore_best_validation=...)``)."""

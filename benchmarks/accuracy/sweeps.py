@@ -14,7 +14,8 @@ import warnings
 from collections.abc import Callable
 from pathlib import Path
 
-from one_class_benchmark import HERE, run_class, teacher_cache_path, teacher_settings
+from benchmarks.accuracy.one_class_benchmark import run_class, teacher_cache_path, teacher_settings
+from benchmarks.common.paths import RESULTS, WORK
 
 
 def sweep_parser(description: str, classes: str) -> argparse.ArgumentParser:
@@ -25,8 +26,8 @@ def sweep_parser(description: str, classes: str) -> argparse.ArgumentParser:
     parser.add_argument("--seeds", default="0")
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--root", default=os.environ.get("PKDGAN_DATA", "/work/data"))
-    parser.add_argument("--out", type=Path, default=HERE / "results")
-    parser.add_argument("--work", type=Path, default=HERE / "work")
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--work", type=Path, default=WORK)
     parser.add_argument("--max-train-images", type=int, default=2000, help="the benchmark's (its teacher's)")
     parser.add_argument("--max-test-images", type=int, default=None)
     parser.add_argument("--batch-size", type=int, default=32)

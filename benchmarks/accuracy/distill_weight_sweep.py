@@ -13,17 +13,24 @@ run loses nothing, and a run with other epochs adds its own rows. The teachers c
 under ``--work`` (keyed by data set, class, seed, ``--max-train-images``, ``--batch-size``, ``--epochs`` and the
 teacher's size); a missing one is trained as ``one_class_benchmark.py`` trains it.
 
-    python benchmarks/distill_weight_sweep.py --dataset mnist,fashion_mnist --classes 0,6 \
+    python -m benchmarks.accuracy.distill_weight_sweep --dataset mnist,fashion_mnist --classes 0,6 \
         --settings 0.1:50,0:50,1:5 --hints 0,1 --epochs 3 --batch-size 32 --max-train-images 2000
-    python benchmarks/distill_weight_sweep.py --quick --settings 0.1:50,0:50 --out /tmp/sweep  # CI smoke test
+    python -m benchmarks.accuracy.distill_weight_sweep --quick --settings 0.1:50,0:50 --out /tmp/sweep  # CI smoke test
 """
 
 from lightning.pytorch import seed_everything
 from sklearn.metrics import roc_auc_score
 
-from cells import DISTILL
-from one_class_benchmark import epoch_counted_pkdgan, gan_scores, model_sizes, one_class_split, parse_list, train
-from sweep_common import ensure_teacher, pairs, prepare, sweep_parser
+from benchmarks.accuracy.one_class_benchmark import (
+    epoch_counted_pkdgan,
+    gan_scores,
+    model_sizes,
+    one_class_split,
+    parse_list,
+    train,
+)
+from benchmarks.accuracy.sweeps import ensure_teacher, pairs, prepare, sweep_parser
+from benchmarks.common.cells import DISTILL
 
 
 def main() -> None:

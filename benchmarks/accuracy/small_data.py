@@ -8,16 +8,15 @@ For each data set, normal class, training-set size and seed, writes an image fol
 the normal and of the other classes) and a test set from the official test split. Anomalib's ``Folder`` gets the
 training and validation folders only (its validation and test splits both come from ``val/``), so thresholds and
 ``score_type="auto"`` see validation data only; the test AUROC is computed here on the test folder, never used
-to choose anything. Rows vary ``min_schedule_steps`` (0: phases counted in epochs alone, the old behaviour) and
+to choose anything. Rows vary ``min_schedule_steps`` (0: phases counted in epochs alone) and
 the batch size; ``knn_pixels`` and ``pca_pixels`` rows give raw-pixel baselines on the same split. Every finished
-cell is appended to ``small_data.csv`` at once and skipped when run again.
+cell is appended to ``small_data.csv`` at once (columns: ``cells.SMALL_DATA``) and skipped when run again.
 
-    python benchmarks/small_data.py --dataset mnist,fashion_mnist --classes 3,0 --min-steps 0,1000,2000,4000
-    python benchmarks/small_data.py --quick --out /tmp/quick   # seconds, scikit-learn digits (smoke test)
+    python -m benchmarks.accuracy.small_data --dataset mnist,fashion_mnist --classes 3,0 --min-steps 0,1000,2000,4000
+    python -m benchmarks.accuracy.small_data --quick --out /tmp/quick   # seconds, scikit-learn digits (smoke test)
 """
 
 import argparse
-import csv
 import logging
 import os
 import time
@@ -30,20 +29,13 @@ from anomalib.data import Folder
 from anomalib.engine import Engine
 from lightning.pytorch import seed_everything
 from PIL import Image
-from sklearn.decomposition import PCA
 from sklearn.metrics import roc_auc_score
-from sklearn.neighbors import NearestNeighbors
 
 from anomalib_pkdgan import Pkdgan, ScoreType
 from anomalib_pkdgan.data.one_class import load_split
-
-HERE = Path(__file__).resolve().parent
-COLUMNS = (
-    "dataset", "normal_class", "train_images", "seed", "model", "min_schedule_steps", "batch_size", "batches",
-    "epochs", "train_seconds", "score_type", "val_auroc", "test_auroc", "test_auroc_latent",
-    "test_auroc_reconstruction",
-)  # fmt: skip
-KEY = ("dataset", "normal_class", "train_images", "seed", "model", "min_schedule_steps", "batch_size")
+from benchmarks.common.baselines import BASELINES, fit_on_validation
+from benchmarks.common.cells import SMALL_DATA
+from benchmarks.common.paths import RESULTS, WORK
 
 
 def write_folder(folder: Path, dataset: str, root: str, normal_class: int, train_images: int, seed: int,
@@ -96,44 +88,29 @@ def gan_aurocs(model: Pkdgan, images: np.ndarray, labels: np.ndarray) -> dict[Sc
     return {score_type: roc_auc_score(labels, torch.cat(values).numpy()) for score_type, values in scores.items()}
 
 
+SMALL_DATA_PCA_COMPONENTS = (2, 4, 8, 16, 32)
+"""Components tried by ``pca_pixels`` on 100-image folders (fewer than :data:`baselines.PCA_COMPONENTS`' smallest)."""
+
+
 def baseline_rows(folder: Path) -> dict[str, tuple[float, float]]:
-    """Validation and test AUROC of the raw-pixel 5-NN and PCA (components chosen on validation)."""
+    """Validation and test AUROC of the raw-pixel baselines (``common/baselines.py``, settings chosen on validation)."""
     train = np.stack(
         [np.asarray(Image.open(p).convert("L"), np.float32) / 255 for p in (folder / "train/good").glob("*")]
     )
     val_x, val_y = read_folder(folder / "val")
     test_x, test_y = read_folder(folder / "test")
-    flat = lambda x: x.reshape(len(x), -1)  # noqa: E731
-    knn = NearestNeighbors(n_neighbors=min(5, len(train))).fit(flat(train))
-    knn_score = lambda x: knn.kneighbors(flat(x))[0].mean(axis=1)  # noqa: E731
-    results = {"knn_pixels": (roc_auc_score(val_y, knn_score(val_x)), roc_auc_score(test_y, knn_score(test_x)))}
-    best = None
-    for components in (2, 4, 8, 16, 32):
-        if components >= len(train):
-            break
-        pca = PCA(n_components=components).fit(flat(train))
-        error = lambda x, p=pca: ((flat(x) - p.inverse_transform(p.transform(flat(x)))) ** 2).mean(axis=1)  # noqa: E731
-        val_auroc = roc_auc_score(val_y, error(val_x))
-        if best is None or val_auroc > best[0]:
-            best = (val_auroc, roc_auc_score(test_y, error(test_x)))
-    results["pca_pixels"] = best
+    results = {}
+    for name in BASELINES:
+        model, val_auroc = fit_on_validation(name, train, val_x, val_y, components=SMALL_DATA_PCA_COMPONENTS)
+        results[name] = (val_auroc, roc_auc_score(test_y, model.scores(test_x)))
     return results
 
 
-def done_keys(path: Path) -> set[tuple[str, ...]]:
-    if not path.exists():
-        return set()
-    with path.open() as handle:
-        return {tuple(row[k] for k in KEY) for row in csv.DictReader(handle)}
-
-
-def append(path: Path, row: dict) -> None:
-    new = not path.exists()
-    with path.open("a", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=COLUMNS)
-        if new:
-            writer.writeheader()
-        writer.writerow({k: (f"{v:.4f}" if isinstance(v, float) else v) for k, v in row.items()})
+def append(folder: Path, row: dict) -> None:
+    """Append one finished cell to ``small_data.csv``: AUROCs and seconds to four decimals, absent columns empty."""
+    SMALL_DATA.append(
+        folder, {name: f"{v:.4f}" if isinstance(v := row.get(name, ""), float) else v for name in SMALL_DATA.columns}
+    )
 
 
 def run_pkdgan(folder: Path, cell: dict, args: argparse.Namespace) -> dict:
@@ -182,8 +159,8 @@ def main() -> None:
     parser.add_argument("--test-per-label", type=int, default=1000)
     parser.add_argument("--num-workers", type=int, default=0)
     parser.add_argument("--root", default=os.environ.get("PKDGAN_DATA", "/work/data"))
-    parser.add_argument("--out", type=Path, default=HERE / "results")
-    parser.add_argument("--work", type=Path, default=HERE / "work")
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--work", type=Path, default=WORK)
     parser.add_argument("--quick", action="store_true", help="tiny networks on scikit-learn digits")
     args = parser.parse_args()
     args.model_args = {}
@@ -196,8 +173,7 @@ def main() -> None:
     logging.getLogger("anomalib").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore")
     args.out.mkdir(parents=True, exist_ok=True)
-    result = args.out / "small_data.csv"
-    done = done_keys(result)
+    done = SMALL_DATA.done(args.out)
     for dataset in args.dataset.split(","):
         for normal_class in map(int, args.classes.split(",")):
             for train_images in map(int, args.train_images.split(",")):
@@ -209,16 +185,16 @@ def main() -> None:
                             "seed": seed}  # fmt: skip
                     for model, (val_auroc, test_auroc) in baseline_rows(folder).items():
                         row = {**base, "model": model, "min_schedule_steps": "", "batch_size": ""}
-                        if tuple(str(row[k]) for k in KEY) not in done:
-                            append(result, {**row, "val_auroc": val_auroc, "test_auroc": test_auroc})
+                        if SMALL_DATA.key(row) not in done:
+                            append(args.out, {**row, "val_auroc": val_auroc, "test_auroc": test_auroc})
                     for batch_size in map(int, args.batch_sizes.split(",")):
                         for min_steps in map(int, args.min_steps.split(",")):
                             cell = {**base, "model": "pkdgan", "min_schedule_steps": min_steps,
                                     "batch_size": batch_size}  # fmt: skip
-                            if tuple(str(cell[k]) for k in KEY) in done:
+                            if SMALL_DATA.key(cell) in done:
                                 continue
                             row = {**cell, **run_pkdgan(folder, cell, args)}
-                            append(result, row)
+                            append(args.out, row)
                             shown = ("dataset", "normal_class", "min_schedule_steps", "batches", "test_auroc")
                             print({k: row[k] for k in shown}, flush=True)
 

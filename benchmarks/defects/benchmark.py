@@ -3,10 +3,11 @@
 
 """Defect benchmark with masks: P-KDGAN's student and teacher, Anomalib's Ganomaly and raw-pixel baselines.
 
-The data sets are MVTec AD-format folders written by ``defect_data.py`` (scikit-image textures and an object with
+The data sets are MVTec AD-format folders written by ``defects/data.py`` (scikit-image textures and an object with
 synthetic defects and exact masks, at 64 and 128 px, grey and RGB). Each model trains on ``train/good`` through
 Anomalib's ``Folder(..., mask_dir=...)``; Folder's default validation split (half of the test folder, drawn with the
-cell's seed) is where every setting is chosen; the metrics are measured on the other half (see ``defect_eval.py``).
+cell's seed) is where every setting is chosen; the metrics are measured on the other half (see
+``defects/evaluation.py``).
 
 * ``pkdgan_student``: P-KDGAN as users get it, through ``Engine.fit``; its own validation choices
   (``score_type="auto"``, ``anomaly_map_sigma="auto"``); scored per image (raw, not normalised) with its map.
@@ -16,10 +17,8 @@ cell's seed) is where every setting is chosen; the metrics are measured on the o
 * ``anomalib_ganomaly``: Anomalib's ``Ganomaly`` with the teacher's width and latent size, trained through the same
   Engine for as many batches as the P-KDGAN run, scored with its raw latent distance per image (no per-batch
   min-max normalisation). Anomalib's Ganomaly gives no anomaly map, so its pixel columns are empty.
-* ``knn_pixels``: raw pixels; the image score is the mean distance to the ``k`` nearest training images, the map
-  the per-pixel minimum squared difference to those ``k`` images; ``k`` chosen on validation.
-* ``pca_pixels``: raw pixels; image score and map are the squared PCA reconstruction error; components chosen on
-  validation.
+* ``knn_pixels``, ``pca_pixels``: the raw-pixel baselines of ``common/baselines.py`` (image score and map; the
+  kNN's ``k`` and PCA's components chosen on validation, see ``defects/evaluation.py``).
 
 Every map's Gaussian smoothing (0, 1, 2 or 4 pixels) is chosen on validation pixel AUROC, as P-KDGAN's ``auto``
 does. Each finished cell is appended to ``defects.csv`` at once (columns: :data:`DEFECT_CELLS`); finished cells
@@ -27,9 +26,9 @@ does. Each finished cell is appended to ``defects.csv`` at once (columns: :data:
 budget) and ``defects_examples.png`` (test images, masks and the student's maps, drawn with Anomalib's
 visualiser) are written from the results.
 
-    python benchmarks/defects.py                                   # 8 data sets, seed 0, the defaults (teacher auto)
-    python benchmarks/defects.py --teacher-features 16 --teacher-latent 64 --min-schedule-steps 500   # reduced
-    python benchmarks/defects.py --quick --out /tmp/quick --work /tmp/quick --root /tmp/quick/data  # < 1 minute
+    python -m benchmarks.defects.benchmark          # 8 data sets, seed 0, the defaults (teacher auto)
+    python -m benchmarks.defects.benchmark --teacher-features 16 --teacher-latent 64 --min-schedule-steps 500
+    python -m benchmarks.defects.benchmark --quick --out /tmp/quick --work /tmp/quick --root /tmp/quick/data
 """
 
 import argparse
@@ -50,12 +49,21 @@ from anomalib_pkdgan import Pkdgan, ScoreType
 from anomalib_pkdgan.models.pkdgan.schedule import plan_phases
 from anomalib_pkdgan.models.pkdgan.score_selection import best_score_type, score_aurocs
 from anomalib_pkdgan.models.pkdgan.torch_model import teacher_width
-from cells import CellSchema
-from defect_data import COUNTS, DEFECTS, SOURCES, Settings, write_dataset
-from defect_eval import Split, choose_sigma, evaluate, fit_baseline, folder_datamodule, load_split, pixels, smoothed
-from defect_report import write_figure, write_table
+from benchmarks.common.cells import CellSchema
+from benchmarks.common.paths import RESULTS, WORK
+from benchmarks.defects.data import COUNTS, DEFECTS, SOURCES, Settings, write_dataset
+from benchmarks.defects.evaluation import (
+    Split,
+    choose_sigma,
+    evaluate,
+    fit_baseline,
+    folder_datamodule,
+    load_split,
+    pixels,
+    smoothed,
+)
+from benchmarks.defects.outputs import write_figure, write_table
 
-HERE = Path(__file__).resolve().parent
 MODELS = ("pkdgan_student", "pkdgan_teacher", "anomalib_ganomaly", "knn_pixels", "pca_pixels")
 BASELINES = ("knn_pixels", "pca_pixels")
 
@@ -270,9 +278,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--precision", default="32-true", help="Lightning's training precision, e.g. bf16-mixed")
     parser.add_argument("--max-epochs", type=int, default=None, help="cap (the schedule shrinks to fit)")
     parser.add_argument("--num-workers", type=int, default=0)
-    parser.add_argument("--root", type=Path, default=HERE / "work" / "defects", help="where the data sets live")
-    parser.add_argument("--out", type=Path, default=HERE / "results")
-    parser.add_argument("--work", type=Path, default=HERE / "work" / "defect_runs")
+    parser.add_argument("--root", type=Path, default=WORK / "defects", help="where the data sets live")
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--work", type=Path, default=WORK / "defect_runs")
     parser.add_argument("--quick", action="store_true", help="one tiny data set, tiny networks, one thread")
     args = parser.parse_args()
     if args.quick:

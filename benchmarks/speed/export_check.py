@@ -3,7 +3,7 @@
 
 """Export parity and INT8 accuracy of the student on a real one-class split.
 
-    python benchmarks/export_check.py --dataset fashion_mnist --normal-class 0 --epochs 3
+    python -m benchmarks.speed.export_check --dataset fashion_mnist --normal-class 0 --epochs 3
 
 Trains P-KDGAN (the data set's config sizes, ``--epochs`` epochs per phase exactly: ``min_schedule_steps=0``)
 through Anomalib's Engine, exports the student to OpenVINO
@@ -28,9 +28,8 @@ from lightning.pytorch import seed_everything
 from sklearn.metrics import roc_auc_score
 
 from anomalib_pkdgan import OPENVINO_FP32_CONFIG, OneClassVision
-from one_class_benchmark import epoch_counted_pkdgan, load_images, model_sizes
-
-HERE = Path(__file__).resolve().parent
+from benchmarks.accuracy.one_class_benchmark import epoch_counted_pkdgan, load_images, model_sizes
+from benchmarks.common.paths import RESULTS, WORK
 
 
 def ov_scores(compiled: ov.CompiledModel, images: torch.Tensor) -> np.ndarray:
@@ -45,8 +44,8 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=3, help="epochs per phase")
     parser.add_argument("--max-train-images", type=int, default=2000)
     parser.add_argument("--root", default=os.environ.get("PKDGAN_DATA", "/work/data"))
-    parser.add_argument("--out", type=Path, default=HERE / "results")
-    parser.add_argument("--work", type=Path, default=HERE / "work" / "export_check")
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--work", type=Path, default=WORK / "export_check")
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
 

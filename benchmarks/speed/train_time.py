@@ -3,7 +3,7 @@
 
 """Where P-KDGAN's training time goes at 64-128 px, and what a full run at the default schedule costs.
 
-Trains on an MVTec-format folder of ``defect_data.py`` (800 normal 64x64 training images by default, as issue 17
+Trains on an MVTec-format folder of ``defects/data.py`` (800 normal 64x64 training images by default, as issue 17
 asks) through Anomalib's ``Folder`` and ``Engine``, for a few epochs per phase, and records the wall time of every
 training batch by phase with a callback (Lightning's own per-batch overhead included, validation excluded). The
 projected time of a full run is each phase's median batch time times the number of batches the default schedule
@@ -13,7 +13,7 @@ latent, Lightning's ``precision`` and the number of threads; each finished row i
 ``train_time.csv`` at once and skipped when run again; ``train_time.md`` (table) and ``train_time.png`` (projected
 minutes per setting, the 10-minute target drawn) are rewritten from the whole file.
 
-    python benchmarks/train_time.py --variants 64/100,32/100,32/64 --precision 32-true,bf16-mixed
+    python -m benchmarks.speed.train_time --variants 64/100,32/100,32/64 --precision 32-true,bf16-mixed
 """
 
 import argparse
@@ -32,11 +32,11 @@ from lightning.pytorch import Callback, LightningModule, Trainer
 
 from anomalib_pkdgan import Pkdgan
 from anomalib_pkdgan.models.pkdgan.schedule import Phase, epochs_between_validations, epochs_needed, plan_phases
-from cells import CellSchema
-from defect_data import COUNTS, DEFECTS, Settings, write_dataset
-from defect_eval import folder_datamodule
+from benchmarks.common.cells import CellSchema
+from benchmarks.common.paths import RESULTS, WORK
+from benchmarks.defects.data import COUNTS, DEFECTS, Settings, write_dataset
+from benchmarks.defects.evaluation import folder_datamodule
 
-HERE = Path(__file__).resolve().parent
 COLUMNS = (
     "dataset", "train_images", "batch_size", "teacher", "student", "precision", "threads", "phase", "batches_timed",
     "median_batch_ms", "schedule_batches", "projected_seconds",
@@ -179,8 +179,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--precision", default="32-true", help="Lightning precisions, comma-separated")
     parser.add_argument("--threads", default="2", help="torch threads, comma-separated")
     parser.add_argument("--epochs", type=int, default=2, help="epochs timed per phase")
-    parser.add_argument("--out", type=Path, default=HERE / "results")
-    parser.add_argument("--work", type=Path, default=HERE / "work" / "train_time")
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--work", type=Path, default=WORK / "train_time")
     return parser.parse_args()
 
 

@@ -3,8 +3,8 @@
 
 """Student designs by measured speed: FLOPs, parameters, OpenVINO FP32 images/s and AUROC, one row per design.
 
-    python benchmarks/student_designs.py      # writes benchmarks/results/student_designs.{csv,md,png}
-    python benchmarks/student_designs.py --students standard:3:16,separable:6:100,separable:12:100
+    python -m benchmarks.speed.student_designs      # writes benchmarks/results/student_designs.{csv,md,png}
+    python -m benchmarks.speed.student_designs --students standard:3:16,separable:6:100,separable:12:100
 
 Every student design (``block:features:latent``; by default the four standard widths and every design that
 ``capacity_sweep.csv`` holds) is exported through Anomalib like ``throughput.py``'s student and timed in OpenVINO
@@ -28,9 +28,9 @@ from collections import defaultdict
 from pathlib import Path
 from statistics import mean
 
-from throughput import KNN_TRAIN_IMAGES, PCA_COMPONENTS, Config, parse_student, run_configs
+from benchmarks.common.paths import RESULTS
+from benchmarks.speed.throughput import KNN_TRAIN_IMAGES, PCA_COMPONENTS, Config, parse_student, run_configs
 
-HERE = Path(__file__).resolve().parent
 STANDARD_WIDTHS = ("standard:2:8", "standard:3:16", "standard:8:32", "standard:16:64")
 CELLS = {"mnist": ("2", "4"), "fashion_mnist": ("0", "6")}
 """The (seed 0) cells every student width was run on, per data set."""
@@ -128,9 +128,9 @@ def reference_auroc(details: list[dict], variant: str) -> dict[str, float]:
 def cost(config: Config) -> tuple[int, int]:
     """Inference FLOPs per 32x32 image and parameters (values kept, for the pixel baselines)."""
     from anomalib.models.image.ganomaly.torch_model import GanomalyModel
+    from flops import count
 
     from anomalib_pkdgan.models.pkdgan.torch_model import PkdganModel
-    from flops import count
 
     pixels = 32 * 32
     if config.model == "knn_pixels":
@@ -256,7 +256,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", default="", help="block:features:latent,... (default: see the docstring)")
     parser.add_argument("--seconds", type=float, default=3.0)
-    parser.add_argument("--results", type=Path, default=HERE / "results", help="where the AUROC files are")
+    parser.add_argument("--results", type=Path, default=RESULTS, help="where the AUROC files are")
     parser.add_argument("--out", type=Path, default=None, help="output folder (default: --results)")
     args = parser.parse_args()
     sweep = read_csv(args.results / "capacity_sweep.csv")

@@ -3,7 +3,7 @@
 
 """Inference FLOPs and parameters of teacher and student per data set config, counted by torch's counter.
 
-    python benchmarks/flops.py          # writes benchmarks/results/flops.json
+    python -m benchmarks.accuracy.flops          # writes benchmarks/results/flops.json
 
 FLOPs are those of scoring one image: the generator (G_E, G_D, E) on one 32x32 image, counted with
 ``torch.utils.flop_counter.FlopCounterMode`` (a multiply-add counts as 2 FLOPs). Parameters are the
@@ -12,16 +12,14 @@ defaults (64/100, 3 channels, 32x32) is counted the same way, for the accuracy/c
 """
 
 import json
-from pathlib import Path
 
 import torch
 from anomalib.models.image.ganomaly.torch_model import GanomalyModel
 from torch.utils.flop_counter import FlopCounterMode
 
 from anomalib_pkdgan.models.pkdgan.torch_model import PkdganModel, teacher_width
-from dataset_configs import CONFIG_OF, PAPER_SHAPE_STUDENT, config_init_args
-
-HERE = Path(__file__).resolve().parent
+from benchmarks.common.dataset_configs import CONFIG_OF, PAPER_SHAPE_STUDENT, config_init_args
+from benchmarks.common.paths import RESULTS
 
 
 def count(module: torch.nn.Module, channels: int, size: int = 32) -> tuple[int, int]:
@@ -75,7 +73,7 @@ def main() -> None:
     ganomaly = GanomalyModel((32, 32), num_input_channels=3, n_features=64, latent_vec_size=100)
     flops, params = count(ganomaly.generator, 3)
     result["anomalib_ganomaly_32x32"] = {"flops": flops, "params": params}
-    out = HERE / "results" / "flops.json"
+    out = RESULTS / "flops.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))

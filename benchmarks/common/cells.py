@@ -4,7 +4,7 @@
 """The schema of every per-cell result file: its name, its columns, and the columns that name a cell.
 
 Each script that appends one row per finished cell (``one_class_benchmark.py``, ``distill_weight_sweep.py``,
-``capacity_sweep.py``) both decides which cells are done (to resume) and writes its rows through one
+``capacity_sweep.py``, ``small_data.py``) both decides which cells are done (to resume) and writes its rows through one
 :class:`CellSchema` defined here, so the two can never disagree about what a cell is. Only the standard
 library is used, so the report can share it cheaply.
 
@@ -149,5 +149,20 @@ CAPACITY = CellSchema(
 choice of weights (``last`` or ``best_validation``, see ``restore_best_validation``) on one (data set, class, seed,
 epochs)."""
 
-SCHEMAS = (ONECLASS, DISTILL, CAPACITY)
+SMALL_DATA = CellSchema(
+    file="small_data.csv",
+    columns=(
+        "dataset", "normal_class", "train_images", "seed", "model", "min_schedule_steps", "batch_size", "batches",
+        "epochs", "train_seconds", "score_type", "val_auroc", "test_auroc", "test_auroc_latent",
+        "test_auroc_reconstruction",
+    ),
+    key_columns=(
+        ("dataset", str), ("normal_class", int), ("train_images", int), ("seed", int), ("model", str),
+        ("min_schedule_steps", str), ("batch_size", str),
+    ),
+)  # fmt: skip
+"""``small_data.py``: P-KDGAN (one ``min_schedule_steps`` and batch size) or a pixel baseline (both empty) on one
+(data set, class, training-set size, seed) folder."""
+
+SCHEMAS = (ONECLASS, DISTILL, CAPACITY, SMALL_DATA)
 """Every per-cell result file."""

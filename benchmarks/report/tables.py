@@ -3,8 +3,8 @@
 
 """Render the benchmark result files into markdown tables, plots, and the README's results section.
 
-    python benchmarks/report.py
-    python benchmarks/report.py --results some/results --out /tmp/report --readme /tmp/report/README.md
+    python -m benchmarks.report
+    python -m benchmarks.report --results some/results --out /tmp/report --readme /tmp/report/README.md
 
 Reads ``oneclass.csv``, ``oneclass_details.jsonl``, ``flops.json``, ``distill_sweep.csv``, ``capacity_sweep.csv``,
 ``throughput.md``, ``profile_student.md``, ``openvino_hints.md``, ``student_designs.md`` and ``memory.json`` from
@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from statistics import mean, pstdev
 
-from dataset_configs import PAPER_SHAPE_STUDENT
+from benchmarks.common.dataset_configs import PAPER_SHAPE_STUDENT
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
@@ -616,7 +616,7 @@ def small_data_table(rows: list[dict]) -> list[str]:
     if not rows:
         return []
     lines = [
-        "### A folder of 100 images (`benchmarks/small_data.py`)\n",
+        "### A folder of 100 images (`benchmarks/accuracy/small_data.py`)\n",
         "P-KDGAN at its defaults (64/100 teacher, 3/16 student, 32x32) trained through Anomalib's `Folder` on "
         "100 normal training images (validation: held-out training images of both labels; test: the official "
         "test split), against `min_schedule_steps` (0: 15 + 15 + 5 epochs of 4 batches, the old epoch-counted "
@@ -873,7 +873,7 @@ def hints_table(rows: list[dict]) -> list[str]:
 
 
 def memory_table(data: dict) -> list[str]:
-    lines = ["### Memory per phase (`benchmarks/memory_phases.py`)\n"]
+    lines = ["### Memory per phase (`benchmarks/speed/memory_phases.py`)\n"]
     lines.append("| phase | peak RSS (MB) | teacher optimizer state tensors | teacher gradients | epoch (s) |")
     lines.append("|---|---|---|---|---|")
     for phase, entry in data["phases"].items():
@@ -894,7 +894,7 @@ def speed_sections(results: Results, readme_folder: Path) -> list[str]:
     parts = []
     if results.profile:
         parts += [
-            "### Where the student's time goes (`benchmarks/profile_student.py`)\n",
+            "### Where the student's time goes (`benchmarks/speed/profile_student.py`)\n",
             "Default MNIST student (3/16), random weights, raw 32x32 images; microseconds per batch by stage: "
             "OpenVINO per-node counters of the graph Anomalib traced before (pre-processor, `PkdganModel.forward`, "
             "post-processor) and of the exported `FusedStudent`, and the PyTorch path stage by stage. In the graph "
@@ -903,12 +903,12 @@ def speed_sections(results: Results, readme_folder: Path) -> list[str]:
         ]
     if results.hints:
         parts += [
-            "### OpenVINO settings (`benchmarks/openvino_hints.py`)\n",
+            "### OpenVINO settings (`benchmarks/speed/openvino_hints.py`)\n",
             "The exported default student under each setting, same images and CPU, one run.\n",
             results.hints,
         ]
     if results.designs:
-        parts += ["### Student designs by measured speed (`benchmarks/student_designs.py`)\n", results.designs]
+        parts += ["### Student designs by measured speed (`benchmarks/speed/student_designs.py`)\n", results.designs]
         if results.design_plot:
             link = Path(os.path.relpath(results.design_plot, readme_folder)).as_posix()
             parts.append(f"![AUROC against measured latency]({link})\n")
@@ -926,7 +926,7 @@ def render(results: Results, out: Path, readme_folder: Path) -> str:
     (out / "oneclass.md").write_text(oneclass + "\n")
     parts = ["### Compute: teacher against student (inference, one 32x32 image)\n", flops_table(results.flops)]
     parts += [
-        "### One-class AUROC, paper-shape students at batch 32 (`benchmarks/one_class_benchmark.py`)\n",
+        "### One-class AUROC, paper-shape students at batch 32 (`benchmarks/accuracy/one_class_benchmark.py`)\n",
         summary(rows, results.flops),
     ]
     parts.append(oneclass or "No results.\n")
@@ -940,7 +940,7 @@ def render(results: Results, out: Path, readme_folder: Path) -> str:
     summary_costs = costs(results.details, results.flops, wide, results.defaults_grid)
     if summary_costs:
         parts += [
-            "### Accuracy against cost, every model (`benchmarks/report.py`)\n",
+            "### Accuracy against cost, every model (`benchmarks/report/`)\n",
             cost_table(summary_costs),
             "GAN rows marked `(config, batch 8)` are the configs' students and their teacher on the grid of the "
             "configs' students (below), scored with `auto` and the best validation's weights; the other GAN rows are "
@@ -959,16 +959,19 @@ def render(results: Results, out: Path, readme_folder: Path) -> str:
         ]
     sweep = sweep_table(results.distill)
     if sweep:
-        parts += ["### Distillation weights, chosen on validation (`benchmarks/distill_weight_sweep.py`)\n", sweep]
+        parts += [
+            "### Distillation weights, chosen on validation (`benchmarks/accuracy/distill_weight_sweep.py`)\n",
+            sweep,
+        ]
     capacity = capacity_table(rows, results.capacity)
     if capacity:
         parts += [
-            "### Student size (`benchmarks/capacity_sweep.py`)\n",
+            "### Student size (`benchmarks/accuracy/capacity_sweep.py`)\n",
             capacity_caption(results.capacity),
             capacity,
         ]
     if results.throughput:
-        parts += ["### Throughput (`benchmarks/throughput.py`)\n", results.throughput]
+        parts += ["### Throughput (`benchmarks/speed/throughput.py`)\n", results.throughput]
     parts += speed_sections(results, readme_folder)
     parts += defaults_grid_table(results.defaults_grid)
     parts += combined_score_lines(results.defaults_grid)
@@ -976,12 +979,15 @@ def render(results: Results, out: Path, readme_folder: Path) -> str:
     parts += hints_table(results.hint_sweep)
     parts += small_data_table(results.small_data)
     if results.defects:
-        parts += ['### Defect maps (`benchmarks/defects.py`, see "Defect benchmark" below)\n', results.defects]
+        parts += [
+            '### Defect maps (`benchmarks/defects/benchmark.py`, see "Defect benchmark" below)\n',
+            results.defects,
+        ]
         if results.defects_figure:
             link = Path(os.path.relpath(results.defects_figure, readme_folder)).as_posix()
             parts.append(f"![defect examples: image, mask, student map]({link})\n")
     if results.train_time:
-        parts += ["### Training time at 64 and 128 px (`benchmarks/train_time.py`)\n", results.train_time]
+        parts += ["### Training time at 64 and 128 px (`benchmarks/speed/train_time.py`)\n", results.train_time]
         if results.train_time_plot:
             link = Path(os.path.relpath(results.train_time_plot, readme_folder)).as_posix()
             parts.append(f"![projected training minutes per setting]({link})\n")

@@ -3,7 +3,7 @@
 
 """Where the student's inference time goes, per stage, in OpenVINO (before and after issue 16) and in PyTorch.
 
-    python benchmarks/profile_student.py      # writes benchmarks/results/profile_student.{csv,md}
+    python -m benchmarks.speed.profile_student      # writes benchmarks/results/profile_student.{csv,md}
 
 The default MNIST student (3/16, random weights, as in ``throughput.py``) is exported twice: as Anomalib's own
 ``ExportMixin.to_onnx`` traces the Lightning module (pre-processor, ``PkdganModel.forward``, post-processor: what
@@ -38,9 +38,9 @@ from anomalib.data import InferenceBatch
 from anomalib.models.components.base.export_mixin import ExportMixin
 
 from anomalib_pkdgan import OPENVINO_FP32_CONFIG, Pkdgan
-from throughput import SETTLE_SECONDS, wait_for
+from benchmarks.common.paths import RESULTS
+from benchmarks.speed.throughput import SETTLE_SECONDS, wait_for
 
-HERE = Path(__file__).resolve().parent
 STAGES = (
     "resize",
     "normalisation",
@@ -258,7 +258,7 @@ def in_child(function: Callable, *arguments: object) -> object:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=2000, help="inferences at batch 1 (batch 64: a tenth)")
-    parser.add_argument("--out", type=Path, default=HERE / "results")
+    parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as folder:

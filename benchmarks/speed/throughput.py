@@ -4,7 +4,7 @@
 """Inference throughput, latency and peak memory: teacher, student (PyTorch, OpenVINO FP32/INT8), Ganomaly, and
 the raw-pixel kNN and PCA.
 
-    python benchmarks/throughput.py            # writes benchmarks/results/throughput.{csv,json,md,png}
+    python -m benchmarks.speed.throughput            # writes benchmarks/results/throughput.{csv,json,md,png}
 
 Every configuration runs in a fresh child process (so its peak RSS is its own) on the same random RGB
 32x32 images, at batch sizes 1 and 64, for a fixed time after a warm-up (the median of ten slices of it, so that
@@ -15,9 +15,9 @@ student exported through Anomalib (pre-processing, network and post-processing i
 with ``OPENVINO_FP32_CONFIG`` (backend ``openvino``: OpenVINO's default threads, all cores) or with one thread
 (``openvino (1 thread)``), and run with one synchronous request that shares the input array, as
 ``OpenVINOInferencer`` calls it; INT8 is NNCF post-training quantisation of that IR. Anomalib's ``Ganomaly`` is its
-``GanomalyModel`` at its defaults (64/100, 3 channels) at 32x32. The pixel baselines score as
-``one_class_benchmark.py`` does (grey pixels, scikit-learn): PCA reconstruction error with 32 components, mean
-distance to the 5 nearest of 2,000 training images.
+``GanomalyModel`` at its defaults (64/100, 3 channels) at 32x32. The pixel baselines are those of
+``common/baselines.py`` on grey pixels, as the one-class benchmark scores them: PCA reconstruction error with
+:data:`PCA_COMPONENTS` components, mean distance to the nearest of :data:`KNN_TRAIN_IMAGES` training images.
 """
 
 import argparse
@@ -33,13 +33,15 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from queue import Empty
 
-HERE = Path(__file__).resolve().parent
+from benchmarks.common.baselines import KNN_NEIGHBOURS
+from benchmarks.common.paths import RESULTS
+
 COLUMNS = ("model", "backend", "precision", "batch_size", "images_per_s", "latency_ms", "peak_rss_mb", "int8_method")
 DEFAULT_STUDENT = "standard:3:16"
 """The MNIST config's student, ``block:features:latent``."""
 PCA_COMPONENTS = 32
-"""Components of the timed PCA: the benchmark chooses 8-64 on validation, 29-34 on average."""
-KNN_TRAIN_IMAGES, KNN_NEIGHBOURS = 2000, 5
+"""Components of the timed PCA: one of ``baselines.PCA_COMPONENTS``, among which the benchmark chooses on validation."""
+KNN_TRAIN_IMAGES, KNN_NEIGHBOURS = 2000, KNN_NEIGHBOURS[0]
 """The benchmark's kNN: its training images (all kept) and neighbours."""
 SETTLE_SECONDS = 3.0
 """Pause after the export, whose helper processes (PyTorch's compile workers) take a moment to exit."""
@@ -164,23 +166,15 @@ def torch_runner(config: Config, images, ir: str) -> Callable[[], object]:
 
 
 def pixel_runner(config: Config, images, ir: str) -> Callable[[], object]:
-    """The benchmark's pixel baselines on grey pixels, fitted on random training images."""
+    """The benchmark's pixel baselines (``common/baselines.py``) on grey pixels, fitted on random training images."""
     import numpy as np
-    from sklearn.decomposition import PCA
-    from sklearn.neighbors import NearestNeighbors
+
+    from benchmarks.common.baselines import KnnPixels, PcaPixels
 
     del ir
     train = np.random.default_rng(0).random((KNN_TRAIN_IMAGES, 32 * 32), dtype=np.float32)
-    if config.model == "pca_pixels":
-        pca = PCA(n_components=PCA_COMPONENTS, random_state=0).fit(train)
-
-        def run() -> object:
-            pixels = images.mean(1).reshape(len(images), -1)
-            return ((pixels - pca.inverse_transform(pca.transform(pixels))) ** 2).mean(1)
-
-        return run
-    knn = NearestNeighbors(n_neighbors=KNN_NEIGHBOURS).fit(train)
-    return lambda: knn.kneighbors(images.mean(1).reshape(len(images), -1))[0].mean(1)
+    model = PcaPixels(train, PCA_COMPONENTS) if config.model == "pca_pixels" else KnnPixels(train, KNN_NEIGHBOURS)
+    return lambda: model.scores(images.mean(1).reshape(len(images), -1))
 
 
 RUNNERS = {"openvino": openvino_runner, "torch": torch_runner, "scikit-learn": pixel_runner}
@@ -269,7 +263,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batch-sizes", default="1,64")
     parser.add_argument("--seconds", type=float, default=3.0)
-    parser.add_argument("--out", type=Path, default=HERE / "results")
+    parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
     sizes = [int(size) for size in args.batch_sizes.split(",")]
     rows = run_configs([(size, config) for size in sizes for config in CONFIGS], args.seconds)

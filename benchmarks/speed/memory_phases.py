@@ -3,7 +3,7 @@
 
 """Peak resident memory and time of each P-KDGAN training phase on a 32x32 one-class MNIST split.
 
-    python benchmarks/memory_phases.py --root /work/data --max-train-images 2000
+    python -m benchmarks.speed.memory_phases --root /work/data --max-train-images 2000
 
 Writes ``benchmarks/results/memory.json``: per phase, the peak RSS sampled after every training batch, the
 number of tensors held in optimizer state, whether the teacher holds gradients, and the epoch time. Each phase
@@ -21,7 +21,7 @@ from anomalib.engine import Engine
 from lightning.pytorch import Callback, seed_everything
 
 from anomalib_pkdgan import OneClassVision
-from one_class_benchmark import epoch_counted_pkdgan
+from benchmarks.accuracy.one_class_benchmark import epoch_counted_pkdgan
 
 
 class PhaseMemory(Callback):

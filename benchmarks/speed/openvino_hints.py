@@ -3,7 +3,7 @@
 
 """OpenVINO settings for the exported student, measured: threads, performance hints and streams, static shapes.
 
-    python benchmarks/openvino_hints.py       # writes benchmarks/results/openvino_hints.{csv,md}
+    python -m benchmarks.speed.openvino_hints       # writes benchmarks/results/openvino_hints.{csv,md}
 
 The default MNIST student as ``throughput.py`` exports it, on the same random raw images at batch 1 and 64, for a
 fixed time after a warm-up (the median of ten slices), each setting in a fresh process, as ``throughput.py``:
@@ -28,9 +28,9 @@ import numpy as np
 import openvino as ov
 
 from anomalib_pkdgan import OPENVINO_FP32_CONFIG
-from throughput import DEFAULT_STUDENT, SETTLE_SECONDS, calls_per_second, export_all, wait_for
+from benchmarks.common.paths import RESULTS
+from benchmarks.speed.throughput import DEFAULT_STUDENT, SETTLE_SECONDS, calls_per_second, export_all, wait_for
 
-HERE = Path(__file__).resolve().parent
 SETTINGS = {  # name -> (extra config, static shape, asynchronous)
     "default": ({}, False, False),
     "1 thread": ({"INFERENCE_NUM_THREADS": 1}, False, False),
@@ -75,7 +75,7 @@ def measure(ir: str, name: str, batch_size: int, seconds: float, queue: multipro
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=3.0)
-    parser.add_argument("--out", type=Path, default=HERE / "results")
+    parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
     context = multiprocessing.get_context("spawn")  # every setting in a fresh process, as throughput.py
     queue = context.Queue()
