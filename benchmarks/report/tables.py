@@ -1,127 +1,28 @@
 # Copyright (C) 2026 anomalib-pkdgan developers
 # SPDX-License-Identifier: Apache-2.0
 
-"""Render the benchmark result files into markdown tables, plots, and the README's results section.
+"""The markdown tables of the results page, each computed from the rows of one or two result files."""
 
-    python -m benchmarks.report
-    python -m benchmarks.report --results some/results --out /tmp/report --readme /tmp/report/README.md
-
-Reads ``oneclass.csv``, ``oneclass_details.jsonl``, ``flops.json``, ``distill_sweep.csv``, ``capacity_sweep.csv``,
-``throughput.md``, ``profile_student.md``, ``openvino_hints.md``, ``student_designs.md`` and ``memory.json`` from
-``--results`` (default ``benchmarks/results``; whichever exist, each read once), writes ``oneclass.md`` and the
-plots (``oneclass.png``, ``oneclass_hist.png``, ``oneclass_cost.png``) to ``--out`` (default: the results folder),
-links ``student_designs.png`` where it is, and replaces the text between ``<!-- results:start -->`` and
-``<!-- results:end -->`` in ``--readme`` (default README.md; the plots are linked relative to it). Every number in
-that section, prose included, is computed from these files; the only constants are the paper's targets
-(:data:`PAPER`, :data:`PAPER_FLOPS_RATIO`) and the memory run's 2 CPU cores, which ``memory.json`` does not record.
-"""
-
-import argparse
-import csv
-import json
-import math
-import os
 from collections import defaultdict
-from dataclasses import dataclass
-from pathlib import Path
 from statistics import mean, pstdev
 
 from benchmarks.common.dataset_configs import PAPER_SHAPE_STUDENT
-
-HERE = Path(__file__).resolve().parent
-RESULTS = HERE / "results"
-README = HERE.parent / "README.md"
-VARIANTS = (
-    "teacher",
-    "student_alone",
-    "kd_frozen",
-    "kd_joint",
-    "pkdgan",
-    "knn_pixels",
-    "pca_pixels",
-    "anomalib_ganomaly",
+from benchmarks.report.load import DEFAULTS_GRID
+from benchmarks.report.scoring import (
+    DEFAULT_BATCH,
+    NAMES,
+    PAPER,
+    PAPER_FLOPS_RATIO,
+    VARIANTS,
+    at_benchmark_settings,
+    auto_test_auroc,
+    listing,
+    mean_or_dash,
+    student_label,
+    student_of,
+    validation_auroc,
+    with_spread,
 )
-STUDENTS = ("student_alone", "kd_frozen", "kd_joint", "pkdgan")
-DEFAULT_BATCH = 32
-"""The benchmark's batch size: capacity-sweep rows at another batch size are not compared with its rows."""
-DEFAULT_LR = 2e-4
-"""The benchmark's (and GANomaly's) learning rate: nor are rows with another student learning rate."""
-DEFAULTS_GRID = "defaults_b8"
-"""Folder (under the results) of the one-class runs with the configs' chosen students at batch 8."""
-NAMES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "cifar10": "CIFAR-10", "digits": "digits"}
-PAPER = {"mnist": 97.25, "fashion_mnist": 92.93}
-"""The paper's P-KDGAN student: mean AUROC (%) over the classes."""
-PAPER_FLOPS_RATIO = {"mnist": 311, "fashion_mnist": 700}
-"""The teacher:student FLOPs ratio the paper reports (the target of the data set's config)."""
-
-
-@dataclass(frozen=True)
-class Results:
-    """Every result file the report renders, read once (a missing file is empty)."""
-
-    oneclass: list[dict]
-    details: list[dict]
-    flops: dict
-    distill: list[dict]
-    capacity: list[dict]
-    throughput: str
-    profile: str
-    hints: str
-    designs: str
-    design_plot: Path | None
-    memory: dict
-    small_data: list[dict]
-    defects: str
-    defects_figure: Path | None
-    train_time: str
-    train_time_plot: Path | None
-    batch8: list[dict]
-    hint_sweep: list[dict]
-    defaults_grid: list[dict]
-
-
-def load_results(folder: Path) -> Results:
-    """Read each result file in ``folder`` once."""
-
-    def rows(name: str) -> list[dict]:
-        path = folder / name
-        if not path.exists():
-            return []
-        with path.open() as handle:
-            return list(csv.DictReader(handle))
-
-    def text(name: str) -> str:
-        path = folder / name
-        return path.read_text() if path.exists() else ""
-
-    details, flops, memory = text("oneclass_details.jsonl"), text("flops.json"), text("memory.json")
-    return Results(
-        oneclass=rows("oneclass.csv"),
-        details=[json.loads(line) for line in details.splitlines()],
-        flops=json.loads(flops) if flops else {},
-        distill=rows("distill_sweep.csv"),
-        capacity=rows("capacity_sweep.csv"),
-        throughput=text("throughput.md"),
-        profile=text("profile_student.md"),
-        hints=text("openvino_hints.md"),
-        designs=text("student_designs.md"),
-        design_plot=folder / "student_designs.png" if (folder / "student_designs.png").exists() else None,
-        memory=json.loads(memory) if memory else {},
-        small_data=rows("small_data.csv"),
-        defects=text("defects.md"),
-        defects_figure=folder / "defects_examples.png" if (folder / "defects_examples.png").exists() else None,
-        train_time=text("train_time.md"),
-        batch8=[json.loads(line) for line in text("batch8/oneclass_details.jsonl").splitlines()],
-        hint_sweep=rows("hints/distill_sweep.csv"),
-        defaults_grid=[json.loads(line) for line in text(f"{DEFAULTS_GRID}/oneclass_details.jsonl").splitlines()],
-        train_time_plot=folder / "train_time.png" if (folder / "train_time.png").exists() else None,
-    )
-
-
-def listing(noun: str, values: set[str]) -> str:
-    """``seed 0`` or ``seeds 0, 1, 2``: numbered values after a singular or plural noun."""
-    plural = "s" if len(values) > 1 else ""
-    return f"{noun}{plural} {', '.join(sorted(values, key=int))}"
 
 
 def table(rows: list[dict]) -> str:
@@ -202,7 +103,7 @@ def summary(rows: list[dict], flops: dict) -> str:
             ratio = flops[dataset]["flops_ratio"]
             verdict = "met" if ratio >= PAPER_FLOPS_RATIO[dataset] else "missed"
             line.append(
-                f"The config's student now (`flops.json`): FLOPs {ratio:.0f}:1 against the target "
+                f"The config's student (`flops.json`): FLOPs {ratio:.0f}:1 against the target "
                 f"{PAPER_FLOPS_RATIO[dataset]}:1 ({verdict})."
             )
         out.append(" ".join(line))
@@ -270,24 +171,6 @@ def sweep_table(rows: list[dict]) -> str:
     return caption + "\n" + "\n".join(out) + f"\n\nCells: {cells}; {seeds}, same split and teacher per cell.\n"
 
 
-def at_benchmark_settings(row: dict) -> bool:
-    """Whether a capacity-sweep row was trained as the benchmark's ``oneclass.csv`` rows: batch 32, GANomaly's
-    learning rate, scored with the last weights (so the two can be compared)."""
-    return (
-        int(row["batch_size"]) == DEFAULT_BATCH and row["weights"] == "last" and float(row["student_lr"]) == DEFAULT_LR
-    )
-
-
-def student_of(row: dict) -> tuple[str, int, int]:
-    """``(design, features, latent)`` of a capacity-sweep row."""
-    return row["student_block"], int(row["student_features"]), int(row["student_latent"])
-
-
-def student_label(block: str, features: int, latent: int) -> str:
-    """``3/16``, or ``6/100 separable``."""
-    return f"{features}/{latent}" + ("" if block == "standard" else f" {block}")
-
-
 def capacity_table(rows: list[dict], sweep: list[dict]) -> str:
     """Student sizes tried (``capacity_sweep.py``), per data set, seed and size, beside the default student and
     the kNN of the same cells (mean test AUROC %)."""
@@ -333,7 +216,7 @@ def capacity_table(rows: list[dict], sweep: list[dict]) -> str:
             " | "
             f"{100 * mean(float(r['test_auroc_latent']) for r in group):.1f} | "
             f"{100 * mean(float(r['test_auroc_auto']) for r in group):.1f} | "
-            f"{_mean_or_dash(default)}{mark} | {_mean_or_dash(knn)} |"
+            f"{mean_or_dash(default)}{mark} | {mean_or_dash(knn)} |"
         )
     note = "\n"
     if marked:
@@ -365,10 +248,6 @@ def rerun_agreement(bench: dict, sweep: list[dict]) -> str:
     return f"re-running {cells} with `capacity_sweep.py` gives {agreement}"
 
 
-def _mean_or_dash(values: list[float | None]) -> str:
-    return f"{100 * mean(values):.1f}" if values and None not in values else "-"
-
-
 def flops_table(data: dict) -> str:
     if not data:
         return ""
@@ -386,221 +265,6 @@ def flops_table(data: dict) -> str:
     return "\n".join(out) + "\n"
 
 
-CONFIGS_GRID_IN_COSTS = {"teacher": "teacher", "student_alone": "student", "pkdgan": "pkdgan"}
-"""Variants of the configs' grid shown in the cost table, and their names there (with the student and batch)."""
-
-
-def costs(
-    details: list[dict], flops: dict, wide: dict[tuple[str, str], list[dict]], configs_grid: list[dict] = ()
-) -> dict:
-    """Per (data set, variant): mean AUROC, cells, inference FLOPs per image, what it keeps in memory, images/s.
-
-    FLOPs of the GANs are counted by ``flops.py`` (torch's FLOP counter). kNN compares a query with every kept
-    training image: 2 FLOPs per kept value (the matrix product of the distance). PCA's count is stored with
-    its result (4 x components x pixels). Images/s is the test-set scoring time the benchmark measured (batches
-    of 512 images, PyTorch or scikit-learn, 2 cores). ``wide`` adds the students of :func:`wide_students`;
-    ``configs_grid`` adds the configs' students at batch 8 (:func:`defaults_grid_table`), scored with ``auto``.
-    """
-    acc: dict = defaultdict(lambda: defaultdict(list))
-    for record in configs_grid:
-        dataset, variant = record["dataset"], record["variant"]
-        if dataset not in flops or variant not in CONFIGS_GRID_IN_COSTS:
-            continue
-        network = "teacher" if variant == "teacher" else "student"
-        student = flops[dataset]["student"]
-        size = (
-            ""
-            if variant == "teacher"
-            else f" {student_label(student['block'], student['features'], student['latent'])}"
-        )
-        key = (dataset, f"{CONFIGS_GRID_IN_COSTS[variant]}{size} (config, batch 8)")
-        acc[key]["auroc"].append(100 * auto_test_auroc(record))
-        acc[key]["flops"].append(flops[dataset][f"{network}_flops"])
-        acc[key]["kept"].append(flops[dataset][f"{network}_params"])
-        if record.get("score_seconds"):
-            acc[key]["images_per_s"].append(record["test_images"] / record["score_seconds"])
-    for record in details:
-        dataset, variant = record["dataset"], record["variant"]
-        if dataset not in flops:
-            continue
-        key = (dataset, variant)
-        acc[key]["auroc"].append(100 * record["auroc"])
-        if record.get("score_seconds"):
-            acc[key]["images_per_s"].append(record["test_images"] / record["score_seconds"])
-        if variant == "teacher":
-            acc[key]["flops"].append(flops[dataset]["teacher_flops"])
-            acc[key]["kept"].append(flops[dataset]["teacher_params"])
-        elif variant in STUDENTS:  # the batch-32 grid's students have the paper's shape, not the config's
-            student = flops[dataset].get("paper_shape_student", flops[dataset])
-            acc[key]["flops"].append(student["student_flops"])
-            acc[key]["kept"].append(student["student_params"])
-        elif variant == "anomalib_ganomaly":
-            acc[key]["flops"].append(flops["anomalib_ganomaly_32x32"]["flops"])
-            acc[key]["kept"].append(flops["anomalib_ganomaly_32x32"]["params"])
-        elif variant == "knn_pixels":
-            acc[key]["flops"].append(2 * record["memory_floats"])
-            acc[key]["kept"].append(record["memory_floats"])
-        elif variant == "pca_pixels":
-            acc[key]["flops"].append(record["inference_flops"])
-            acc[key]["kept"].append(record["inference_flops"] // 4)
-    for (dataset, name), group in wide.items():
-        if dataset in flops:
-            acc[(dataset, name)]["auroc"] = [100 * float(r["test_auroc_latent"]) for r in group]
-            acc[(dataset, name)]["flops"] = [int(r["student_flops"]) for r in group]
-    return {
-        key: {"cells": len(entry["auroc"])} | {name: mean(values) for name, values in entry.items()}
-        for key, entry in acc.items()
-    }
-
-
-def wide_students(sweep: list[dict], rows: list[dict]) -> dict[tuple[str, str], list[dict]]:
-    """Capacity-sweep students (other than the config's), pooled over the seeds that ran every class that the
-    benchmark (``rows``) ran on the data set."""
-    benchmark_classes: dict = defaultdict(set)
-    for r in rows:
-        benchmark_classes[r["dataset"]].add(r["normal_class"])
-    by_seed: dict = defaultdict(list)
-    for r in sweep:
-        size = student_of(r)
-        if size != PAPER_SHAPE_STUDENT[r["dataset"]] and at_benchmark_settings(r):
-            by_seed[(r["dataset"], size, int(r["seed"]))].append(r)
-    pooled: dict = defaultdict(dict)
-    for (dataset, size, seed), group in by_seed.items():
-        if benchmark_classes[dataset] and {r["normal_class"] for r in group} >= benchmark_classes[dataset]:
-            pooled[(dataset, size)][seed] = group
-    groups = {}
-    for (dataset, size), seeds in pooled.items():
-        label = "seed" if len(seeds) == 1 else "seeds"
-        name = f"pkdgan {student_label(*size)} ({label} {', '.join(str(seed) for seed in sorted(seeds))})"
-        groups[(dataset, name)] = [r for seed in sorted(seeds) for r in seeds[seed]]
-    return groups
-
-
-def cost_table(summary_costs: dict) -> str:
-    if not summary_costs:
-        return ""
-    out = [
-        "| data set | model | mean AUROC (%) | cells | inference FLOPs / image | values kept (params or pixels) "
-        "| images/s (scoring the test set) |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for (dataset, variant), entry in sorted(summary_costs.items(), key=lambda kv: (kv[0][0], -kv[1]["auroc"])):
-        speed = f"{entry['images_per_s']:,.0f}" if "images_per_s" in entry else "-"
-        kept = f"{entry['kept'] / 1e3:,.1f} k" if "kept" in entry else "-"
-        out.append(
-            f"| {NAMES.get(dataset, dataset)} | {variant} | {entry['auroc']:.1f} | {entry['cells']} | "
-            f"{entry['flops'] / 1e6:.3g} M | {kept} | {speed} |"
-        )
-    return "\n".join(out) + "\n"
-
-
-def plot_cost(summary_costs: dict, path: Path) -> bool:
-    """Mean AUROC against inference FLOPs (log scale), one marker per model and data set, saved to ``path``."""
-    if not summary_costs:
-        return False
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    datasets = sorted({dataset for dataset, _ in summary_costs})
-    fig, axes = plt.subplots(1, len(datasets), figsize=(6 * len(datasets), 4), squeeze=False)
-    for ax, dataset in zip(axes[0], datasets, strict=True):
-        points = sorted(
-            ((variant, entry) for (d, variant), entry in summary_costs.items() if d == dataset),
-            key=lambda point: -point[1]["auroc"],
-        )
-        gap = 0.045 * ((points[0][1]["auroc"] - points[-1][1]["auroc"]) or 1.0)
-        labels: list[tuple[float, float]] = []  # (FLOPs, label height) of the labels placed so far, highest first
-        for variant, entry in points:
-            colour = f"C{VARIANTS.index(variant)}" if variant in VARIANTS else "black"
-            ax.scatter(entry["flops"], entry["auroc"], s=40, color=colour)
-            height = entry["auroc"]
-            for flops, placed in labels:  # models of (nearly) the same cost: stack their labels, never overlap
-                if abs(math.log10(flops / entry["flops"])) < 0.3 and height > placed - gap:
-                    height = placed - gap
-            labels.append((entry["flops"], height))
-            ax.annotate(variant, (entry["flops"], entry["auroc"]), xytext=(entry["flops"] * 1.15, height), fontsize=7)
-        ax.set_xscale("log")
-        ax.set_xlabel("inference FLOPs per image (log)")
-        ax.set_ylabel("mean image AUROC (%)")
-        ax.set_title(f"{NAMES.get(dataset, dataset)}: accuracy against cost")
-        ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return True
-
-
-def plot_histograms(details: list[dict], path: Path) -> str | None:
-    """Score histograms, normal against anomalous test images, for the first class run with ``--keep-scores``,
-    saved to ``path``; returns which class they show."""
-    kept = [r for r in details if r.get("test_scores_latent")]
-    if not kept:
-        return None
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import numpy as np
-
-    dataset, normal_class = kept[0]["dataset"], kept[0]["normal_class"]
-    records = [r for r in kept if (r["dataset"], r["normal_class"]) == (dataset, normal_class)]
-    fig, axes = plt.subplots(1, len(records), figsize=(3.2 * len(records), 2.8), squeeze=False)
-    for ax, record in zip(axes[0], records, strict=True):
-        scores = np.log10(np.asarray(record["test_scores_latent"]) + 1e-12)
-        labels = np.asarray(record["test_labels"])
-        bins = np.linspace(scores.min(), scores.max(), 40)
-        ax.hist(scores[labels == 0], bins=bins, alpha=0.6, density=True, label="normal")
-        ax.hist(scores[labels == 1], bins=bins, alpha=0.6, density=True, label="anomalous")
-        ax.set_title(f"{record['variant']} ({100 * record['auroc']:.1f})", fontsize=9)
-        ax.set_xlabel("log10 latent score", fontsize=8)
-        ax.set_yticks([])
-    axes[0][0].legend(fontsize=7)
-    fig.suptitle(f"{NAMES.get(dataset, dataset)} class {normal_class}: test scores (AUROC %)", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return f"{NAMES.get(dataset, dataset)} class {normal_class}"
-
-
-def plot(rows: list[dict], path: Path) -> bool:
-    """Bars of the AUROC of every variant per normal class, one panel per data set, saved to ``path``."""
-    if not rows:
-        return False
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    datasets = sorted({row["dataset"] for row in rows})
-    fig, axes = plt.subplots(len(datasets), 1, figsize=(12, 3.5 * len(datasets)), squeeze=False)
-    for ax, dataset in zip(axes[:, 0], datasets, strict=True):
-        subset = [row for row in rows if row["dataset"] == dataset]
-        classes = sorted({int(row["normal_class"]) for row in subset})
-        variants = [v for v in VARIANTS if any(row["variant"] == v for row in subset)]
-        width = 0.8 / len(variants)
-        for index, variant in enumerate(variants):
-            values = []
-            for normal_class in classes:
-                aurocs = [
-                    100 * float(r["auroc"])
-                    for r in subset
-                    if int(r["normal_class"]) == normal_class and r["variant"] == variant
-                ]
-                values.append(mean(aurocs) if aurocs else 0)
-            ax.bar([c + index * width for c in classes], values, width, label=variant)
-        ax.set_title(f"{NAMES.get(dataset, dataset)}: image AUROC per normal class")
-        ax.set_xticks([c + 0.4 - width / 2 for c in classes], [str(c) for c in classes])
-        ax.set_ylim(40, 100)
-        ax.set_ylabel("AUROC (%)")
-        ax.legend(ncol=len(variants), fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.1))
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return True
-
-
 def capacity_caption(sweep: list[dict]) -> str:
     epochs = ", ".join(sorted({r["epochs"] for r in sweep}, key=int))
     return (
@@ -616,10 +280,10 @@ def small_data_table(rows: list[dict]) -> list[str]:
     if not rows:
         return []
     lines = [
-        "### A folder of 100 images (`benchmarks/accuracy/small_data.py`)\n",
+        "## A folder of 100 images (`benchmarks/accuracy/small_data.py`)\n",
         "P-KDGAN at its defaults (64/100 teacher, 3/16 student, 32x32) trained through Anomalib's `Folder` on "
         "100 normal training images (validation: held-out training images of both labels; test: the official "
-        "test split), against `min_schedule_steps` (0: 15 + 15 + 5 epochs of 4 batches, the old epoch-counted "
+        "test split), against `min_schedule_steps` (0: 15 + 15 + 5 epochs of 4 batches, the epoch-counted "
         "schedule; 2000: the default). Raw-pixel 5-NN and PCA on the same split. One seed; training times were "
         "taken while other jobs shared the 2 cores, so they are upper bounds.\n",
         "| data set | class | model | batches | train (s) | score | validation AUROC | test AUROC |",
@@ -654,7 +318,7 @@ def steps_table(details: list[dict], batch8: list[dict]) -> list[str]:
     if not cells:
         return []
     lines = [
-        "### Optimiser steps: batch 32 against batch 8 (`one_class_benchmark.py --batch-size 8`)\n",
+        "## Optimiser steps: batch 32 against batch 8 (`one_class_benchmark.py --batch-size 8`)\n",
         "The same splits, seed and epochs (E = 3, 2,000 training images: 63 batches per epoch at batch 32, 250 at "
         "batch 8, so 4x the optimiser steps); P-KDGAN's teacher is trained at the same batch size as its student. "
         "Latent score, AUROC %; `best-validation epoch` is the test AUROC of the epoch whose validation AUROC was "
@@ -689,26 +353,6 @@ def steps_table(details: list[dict], batch8: list[dict]) -> list[str]:
     return [*lines, ""]
 
 
-def auto_test_auroc(record: dict) -> float:
-    """Test AUROC of the score ``score_type="auto"`` keeps (the higher validation AUROC; ties: latent)."""
-    if "val_auroc_reconstruction" not in record:
-        return record["auroc"]
-    latent_wins = record["val_auroc_latent"] >= record["val_auroc_reconstruction"]
-    return record["auroc"] if latent_wins else record["test_auroc_reconstruction"]
-
-
-def validation_auroc(record: dict) -> float | None:
-    """Validation AUROC of what a run reports: the GANs' kept score, PCA's chosen components (kNN: none)."""
-    if "val_auroc_reconstruction" in record:
-        return max(record["val_auroc_latent"], record["val_auroc_reconstruction"])
-    return record.get("val_auroc")
-
-
-def with_spread(values: list[float]) -> str:
-    """``94.8`` for one run, ``94.8 ± 1.2`` (population standard deviation) for several."""
-    return f"{mean(values):.1f}" + (f" ± {pstdev(values):.1f}" if len(values) > 1 else "")
-
-
 def defaults_grid_table(details: list[dict]) -> list[str]:
     """The configs' students on every class, batch 8, scored as the product scores (``auto``, best validation).
 
@@ -719,17 +363,17 @@ def defaults_grid_table(details: list[dict]) -> list[str]:
         return []
     runs = {(r["dataset"], r["variant"], int(r["normal_class"]), int(r["seed"])): r for r in details}
     lines = [
-        f"### The configs' students on every class (`one_class_benchmark.py --batch-size 8 --out results/"
+        f"## The configs' students on every class (`one_class_benchmark.py --batch-size 8 --out results/"
         f"{DEFAULTS_GRID}`)\n",
         "The students of `configs/mnist.yaml` and `configs/fashion_mnist.yaml` (see `flops.json`), on the "
         "benchmark's reduced budget (2,000 training images, E = 3) at batch 8. GAN variants are scored as the product "
         'scores: `score_type="auto"` and `restore_best_validation=True`, both decided on validation. Test AUROC %, '
         "mean ± standard deviation over the seeds in the `seeds` row (each variant's seeds that ran every class). "
         "`mean` is the mean of the per-seed class means ± their deviation over seeds; `seed spread` is the mean over "
-        "classes of each class's deviation over seeds (issue 20, item 5); `validation mean` is the mean validation "
+        "classes of each class's deviation over seeds; `validation mean` is the mean validation "
         "AUROC (held-out training images) of the GANs' kept score and of PCA's chosen number of components; "
-        "`best test epoch` is the test AUROC of the latent score at its best epoch, GANomaly's protocol (issue 20, "
-        "item 2): reported apart, never used to choose, it shows how much of a gap to the paper is protocol.\n",
+        "`best test epoch` is the test AUROC of the latent score at its best epoch, GANomaly's protocol: "
+        "reported apart, never used to choose, it shows how much of a gap to the paper is protocol.\n",
     ]
     for dataset in sorted({key[0] for key in runs}):
         mine = [key for key in runs if key[0] == dataset]
@@ -852,7 +496,7 @@ def hints_table(rows: list[dict]) -> list[str]:
         return []
     hints = sorted(by_hint)
     lines = [
-        "### FitNets-style hints (`distill_weight_sweep.py --hints`)\n",
+        "## FitNets-style hints (`distill_weight_sweep.py --hints`)\n",
         "P-KDGAN (frozen then joint, E = 3, batch 32, 2,000 images, the same cached teacher per cell) with "
         "`w_distill_hint` = " + " and ".join(f"{h:g}" for h in hints) + "; AUROC % of the student's latent score.\n",
         "| data set | class | "
@@ -873,7 +517,7 @@ def hints_table(rows: list[dict]) -> list[str]:
 
 
 def memory_table(data: dict) -> list[str]:
-    lines = ["### Memory per phase (`benchmarks/speed/memory_phases.py`)\n"]
+    lines = ["## Memory per phase (`benchmarks/speed/memory_phases.py`)\n"]
     lines.append("| phase | peak RSS (MB) | teacher optimizer state tensors | teacher gradients | epoch (s) |")
     lines.append("|---|---|---|---|---|")
     for phase, entry in data["phases"].items():
@@ -887,134 +531,3 @@ def memory_table(data: dict) -> list[str]:
         "torch and Anomalib process itself.\n"
     )
     return lines
-
-
-def speed_sections(results: Results, readme_folder: Path) -> list[str]:
-    """Where the student's time goes, the OpenVINO settings and the student designs by measured speed."""
-    parts = []
-    if results.profile:
-        parts += [
-            "### Where the student's time goes (`benchmarks/speed/profile_student.py`)\n",
-            "Default MNIST student (3/16), random weights, raw 32x32 images; microseconds per batch by stage: "
-            "OpenVINO per-node counters of the graph Anomalib traced before (pre-processor, `PkdganModel.forward`, "
-            "post-processor) and of the exported `FusedStudent`, and the PyTorch path stage by stage. In the graph "
-            "traced before, OpenVINO fuses the normalisation into the resize. Same CPU, one run.\n",
-            results.profile,
-        ]
-    if results.hints:
-        parts += [
-            "### OpenVINO settings (`benchmarks/speed/openvino_hints.py`)\n",
-            "The exported default student under each setting, same images and CPU, one run.\n",
-            results.hints,
-        ]
-    if results.designs:
-        parts += ["### Student designs by measured speed (`benchmarks/speed/student_designs.py`)\n", results.designs]
-        if results.design_plot:
-            link = Path(os.path.relpath(results.design_plot, readme_folder)).as_posix()
-            parts.append(f"![AUROC against measured latency]({link})\n")
-    return parts
-
-
-def render(results: Results, out: Path, readme_folder: Path) -> str:
-    """Write ``oneclass.md`` and the plots to ``out``; return the README section (plots linked from its folder)."""
-
-    def image(name: str) -> str:
-        return Path(os.path.relpath(out / name, readme_folder)).as_posix()
-
-    rows = results.oneclass
-    oneclass = table(rows)
-    (out / "oneclass.md").write_text(oneclass + "\n")
-    parts = ["### Compute: teacher against student (inference, one 32x32 image)\n", flops_table(results.flops)]
-    parts += [
-        "### One-class AUROC, paper-shape students at batch 32 (`benchmarks/accuracy/one_class_benchmark.py`)\n",
-        summary(rows, results.flops),
-    ]
-    parts.append(oneclass or "No results.\n")
-    if plot(rows, out / "oneclass.png"):
-        parts.append(f"![per-class AUROC]({image('oneclass.png')})\n")
-    histograms = plot_histograms(results.details, out / "oneclass_hist.png")
-    if histograms:
-        parts.append(f"Score histograms of the GAN variants, {histograms}:\n")
-        parts.append(f"![score histograms]({image('oneclass_hist.png')})\n")
-    wide = wide_students(results.capacity, rows)
-    summary_costs = costs(results.details, results.flops, wide, results.defaults_grid)
-    if summary_costs:
-        parts += [
-            "### Accuracy against cost, every model (`benchmarks/report/`)\n",
-            cost_table(summary_costs),
-            "GAN rows marked `(config, batch 8)` are the configs' students and their teacher on the grid of the "
-            "configs' students (below), scored with `auto` and the best validation's weights; the other GAN rows are "
-            "the batch-32 grid above (paper-shape students, latent score, last weights).\n",
-        ]
-        if plot_cost(summary_costs, out / "oneclass_cost.png"):
-            parts.append(f"![AUROC against FLOPs]({image('oneclass_cost.png')})\n")
-    scores = score_table(results.details)
-    if scores:
-        parts += [
-            "### Which score: latent distance, reconstruction error, or chosen per run (mean AUROC %, over classes)\n",
-            "Validation AUROC comes from held-out training images (normal) and held-out training images of the "
-            "other classes (anomalous), never from the test set. `test auto` is what the default "
-            '`score_type="auto"` reports: each trained model keeps the score with the higher validation AUROC.\n',
-            scores,
-        ]
-    sweep = sweep_table(results.distill)
-    if sweep:
-        parts += [
-            "### Distillation weights, chosen on validation (`benchmarks/accuracy/distill_weight_sweep.py`)\n",
-            sweep,
-        ]
-    capacity = capacity_table(rows, results.capacity)
-    if capacity:
-        parts += [
-            "### Student size (`benchmarks/accuracy/capacity_sweep.py`)\n",
-            capacity_caption(results.capacity),
-            capacity,
-        ]
-    if results.throughput:
-        parts += ["### Throughput (`benchmarks/speed/throughput.py`)\n", results.throughput]
-    parts += speed_sections(results, readme_folder)
-    parts += defaults_grid_table(results.defaults_grid)
-    parts += combined_score_lines(results.defaults_grid)
-    parts += steps_table(results.details, results.batch8)
-    parts += hints_table(results.hint_sweep)
-    parts += small_data_table(results.small_data)
-    if results.defects:
-        parts += [
-            '### Defect maps (`benchmarks/defects/benchmark.py`, see "Defect benchmark" below)\n',
-            results.defects,
-        ]
-        if results.defects_figure:
-            link = Path(os.path.relpath(results.defects_figure, readme_folder)).as_posix()
-            parts.append(f"![defect examples: image, mask, student map]({link})\n")
-    if results.train_time:
-        parts += ["### Training time at 64 and 128 px (`benchmarks/speed/train_time.py`)\n", results.train_time]
-        if results.train_time_plot:
-            link = Path(os.path.relpath(results.train_time_plot, readme_folder)).as_posix()
-            parts.append(f"![projected training minutes per setting]({link})\n")
-    if results.memory:
-        parts += memory_table(results.memory)
-    return "\n".join(parts)
-
-
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--results", type=Path, default=RESULTS, help="folder of the result files to render")
-    parser.add_argument(
-        "--out", type=Path, default=None, help="folder for oneclass.md and the plots (default: --results)"
-    )
-    parser.add_argument("--readme", type=Path, default=README, help="markdown file whose results section is replaced")
-    args = parser.parse_args(argv)
-    out = args.out or args.results
-    out.mkdir(parents=True, exist_ok=True)
-    section = render(load_results(args.results), out, args.readme.resolve().parent)
-    text = args.readme.read_text()
-    start, end = "<!-- results:start -->", "<!-- results:end -->"
-    if start in text and end in text:
-        head, rest = text.split(start, 1)
-        _, tail = rest.split(end, 1)
-        args.readme.write_text(f"{head}{start}\n{section}\n{end}{tail}")
-    print(section)
-
-
-if __name__ == "__main__":
-    main()
