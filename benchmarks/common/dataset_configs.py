@@ -10,11 +10,11 @@ Example:
     3
 """
 
-from pathlib import Path
-
 import yaml
 
-CONFIGS = Path(__file__).resolve().parent.parent / "configs"
+from benchmarks.common.paths import BENCHMARKS
+
+CONFIGS = BENCHMARKS.parent / "configs"
 CONFIG_OF = {"mnist": "mnist.yaml", "fashion_mnist": "fashion_mnist.yaml", "cifar10": "cifar10.yaml"}
 """Benchmark data set name -> its config file."""
 PAPER_SHAPE_STUDENT = {"mnist": ("standard", 3, 16), "fashion_mnist": ("standard", 2, 8)}
