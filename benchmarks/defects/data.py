@@ -46,6 +46,8 @@ import numpy as np
 import skimage.data
 from PIL import Image, ImageDraw
 
+from benchmarks.common.paths import WORK
+
 FORMAT_VERSION = 1
 """Bumped whenever the same settings would write other images; part of the manifest."""
 
@@ -306,7 +308,7 @@ def write_dataset(root: Path, settings: Settings) -> Path:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--root", type=Path, default=Path(__file__).resolve().parent / "work" / "defects")
+    parser.add_argument("--root", type=Path, default=WORK / "defects")
     parser.add_argument("--sources", default=",".join(SOURCES))
     parser.add_argument("--sizes", default="64,128")
     parser.add_argument("--train", type=int, default=COUNTS["train"], help="normal training images per data set")

@@ -22,6 +22,7 @@ from lightning.pytorch import Callback, seed_everything
 
 from anomalib_pkdgan import OneClassVision
 from benchmarks.accuracy.one_class_benchmark import epoch_counted_pkdgan
+from benchmarks.common.paths import RESULTS
 
 
 class PhaseMemory(Callback):
@@ -55,7 +56,7 @@ def main() -> None:
     parser.add_argument("--dataset", default="mnist")
     parser.add_argument("--normal-class", type=int, default=0)
     parser.add_argument("--max-train-images", type=int, default=2000)
-    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "memory.json")
+    parser.add_argument("--out", type=Path, default=RESULTS / "memory.json")
     args = parser.parse_args()
 
     seed_everything(0)
