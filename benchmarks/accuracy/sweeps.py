@@ -67,7 +67,9 @@ def ensure_teacher(args: argparse.Namespace, dataset: str, normal_class: int, se
     """The benchmark's cached teacher of this cell with these settings, trained by the benchmark if it is missing."""
     path = teacher_cache_path(args.work, teacher_settings(args, dataset, normal_class, seed))
     if not path.exists():
-        bench = argparse.Namespace(**{**vars(args), "out": args.work / "sweep_teachers", "keep_scores": False})
+        bench = argparse.Namespace(
+            **{**vars(args), "out": args.work / "sweep_teachers", "keep_scores": False, "joint_epochs": args.epochs}
+        )
         bench.out.mkdir(parents=True, exist_ok=True)
         run_class(bench, dataset, normal_class, seed, ["teacher"], _NoBar())
     return path
