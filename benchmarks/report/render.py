@@ -117,7 +117,7 @@ def distillation_section(results: Results) -> list[str]:
     grids = budget_runs(results)
     if not grids:
         return []
-    rivals = " and ".join(name for _, name in RIVALS)
+    rivals = ", and minus ".join(name for _, name in RIVALS)
     lines = [
         "## What the distillation buys\n",
         f"P-KDGAN minus {rivals}, in test AUROC points (the score `auto` keeps, as the product scores), on the "
