@@ -14,20 +14,21 @@ from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).parents[1] / "benchmarks" / "one_class_benchmark.py"
+REPO = Path(__file__).parents[1]
 
 
 @pytest.fixture
 def bench(monkeypatch):
-    """Import a module of ``benchmarks/`` by name."""
-    monkeypatch.syspath_prepend(str(SCRIPT.parent))
+    """Import a module of the ``benchmarks`` package by its dotted name."""
+    monkeypatch.syspath_prepend(str(REPO))
     return importlib.import_module
 
 
 def run(tmp_path):
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
-    args = [sys.executable, str(SCRIPT), "--quick", "--out", str(tmp_path / "out"), "--work", str(tmp_path / "work")]
-    result = subprocess.run(args, capture_output=True, text=True, env=env, timeout=900, check=False)
+    args = [sys.executable, "-m", "benchmarks.accuracy.one_class_benchmark", "--quick"]
+    args += ["--out", str(tmp_path / "out"), "--work", str(tmp_path / "work")]
+    result = subprocess.run(args, capture_output=True, text=True, env=env, cwd=REPO, timeout=900, check=False)
     assert result.returncode == 0, result.stderr[-3000:]
     return result.stdout
 
@@ -64,12 +65,12 @@ def test_quick_benchmark_writes_results_and_resumes(tmp_path):
 
 def run_sweep_twice(tmp_path, script, extra, result_file):
     """Run a sweep's --quick mode twice; the second run must find every cell done and add no row."""
-    args = [sys.executable, str(SCRIPT.with_name(script)), "--quick", *extra]
+    args = [sys.executable, "-m", f"benchmarks.accuracy.{script}", "--quick", *extra]
     args += ["--out", str(tmp_path / "out"), "--work", str(tmp_path / "work")]
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     runs = []
     for _ in range(2):
-        result = subprocess.run(args, capture_output=True, text=True, env=env, timeout=900, check=False)
+        result = subprocess.run(args, capture_output=True, text=True, env=env, cwd=REPO, timeout=900, check=False)
         assert result.returncode == 0, result.stderr[-3000:]
         with (tmp_path / "out" / result_file).open() as handle:
             runs.append(list(csv.DictReader(handle)))
@@ -85,7 +86,7 @@ def test_distillation_weight_sweep_writes_validation_rows_and_resumes(tmp_path):
     header = "dataset,normal_class,seed,epochs,w_distill_latent,w_distill_reconstruction,w_distill_hint,val_auroc,"
     (tmp_path / "out" / "distill_sweep.csv").write_text(f"{header}test_auroc,train_seconds\n{other_epochs}\n")
     extra = ["--settings", "0.1:50,0:50", "--hints", "0,1"]
-    rows = run_sweep_twice(tmp_path, "distill_weight_sweep.py", extra, "distill_sweep.csv")
+    rows = run_sweep_twice(tmp_path, "distill_weight_sweep", extra, "distill_sweep.csv")
     weights = ("w_distill_latent", "w_distill_reconstruction", "w_distill_hint")
     settings = [(r["epochs"], *(float(r[w]) for w in weights)) for r in rows]
     trained = [("1", *pair, hint) for pair in ((0.1, 50.0), (0.0, 50.0)) for hint in (0.0, 1.0)]
@@ -98,7 +99,7 @@ def test_distillation_weight_sweep_writes_validation_rows_and_resumes(tmp_path):
 
 @pytest.mark.slow
 def test_capacity_sweep_records_cost_and_validation_choice_and_resumes(tmp_path):
-    rows = run_sweep_twice(tmp_path, "capacity_sweep.py", ["--students", "2:4,4:8"], "capacity_sweep.csv")
+    rows = run_sweep_twice(tmp_path, "capacity_sweep", ["--students", "2:4,4:8"], "capacity_sweep.csv")
     assert [(r["student_features"], r["student_latent"]) for r in rows] == [("2", "4"), ("4", "8")]
     narrow, wide = rows
     assert int(wide["student_flops"]) > int(narrow["student_flops"])
@@ -110,11 +111,12 @@ def test_capacity_sweep_records_cost_and_validation_choice_and_resumes(tmp_path)
 
 
 @pytest.mark.parametrize(
-    ("script", "option"), [("capacity_sweep.py", "--students"), ("distill_weight_sweep.py", "--settings")]
+    ("script", "option"), [("capacity_sweep", "--students"), ("distill_weight_sweep", "--settings")]
 )
 def test_sweeps_refuse_a_malformed_setting_by_name(tmp_path, script, option):
-    args = [sys.executable, str(SCRIPT.with_name(script)), "--quick", option, "16", "--out", str(tmp_path / "out")]
-    result = subprocess.run(args, capture_output=True, text=True, timeout=300, check=False)
+    args = [sys.executable, "-m", f"benchmarks.accuracy.{script}", "--quick", option, "16"]
+    args += ["--out", str(tmp_path / "out")]
+    result = subprocess.run(args, capture_output=True, text=True, cwd=REPO, timeout=300, check=False)
     assert result.returncode == 2
     assert f"argument {option}: expected a comma list of" in result.stderr
     assert "'16'" in result.stderr
@@ -132,8 +134,13 @@ def changed(value):
 
 
 def test_every_key_column_names_another_cell_and_no_other_column_does(bench):
-    cells = bench("cells")
-    assert {schema.file for schema in cells.SCHEMAS} == {"oneclass.csv", "distill_sweep.csv", "capacity_sweep.csv"}
+    cells = bench("benchmarks.common.cells")
+    assert {schema.file for schema in cells.SCHEMAS} == {
+        "oneclass.csv",
+        "distill_sweep.csv",
+        "capacity_sweep.csv",
+        "small_data.csv",
+    }
     for schema in cells.SCHEMAS:
         row = schema_row(schema)
         key_names = [name for name, _ in schema.key_columns]
@@ -143,9 +150,9 @@ def test_every_key_column_names_another_cell_and_no_other_column_does(bench):
     assert "epochs" in [name for name, _ in cells.DISTILL.key_columns]
 
 
-@pytest.mark.parametrize("name", ["ONECLASS", "DISTILL", "CAPACITY"])
+@pytest.mark.parametrize("name", ["ONECLASS", "DISTILL", "CAPACITY", "SMALL_DATA"])
 def test_a_written_cell_is_done_when_read_back(bench, tmp_path, name):
-    schema = getattr(bench("cells"), name)
+    schema = getattr(bench("benchmarks.common.cells"), name)
     row = schema_row(schema)
     assert schema.done(tmp_path) == set()
     schema.append(tmp_path, {**row, "not_a_column": "dropped"})
@@ -156,14 +163,14 @@ def test_a_written_cell_is_done_when_read_back(bench, tmp_path, name):
 
 
 def test_appending_to_a_file_of_other_columns_is_refused(bench, tmp_path):
-    cells = bench("cells")
+    cells = bench("benchmarks.common.cells")
     (tmp_path / "distill_sweep.csv").write_text("dataset,normal_class,seed,w_distill_latent\nmnist,0,0,0.1\n")
     with pytest.raises(ValueError, match=r"distill_sweep\.csv has the columns"):
         cells.DISTILL.append(tmp_path, schema_row(cells.DISTILL))
 
 
 def test_the_teacher_cache_path_changes_with_every_setting_that_shapes_the_teacher(bench, tmp_path):
-    benchmark = bench("one_class_benchmark")
+    benchmark = bench("benchmarks.accuracy.one_class_benchmark")
     args = argparse.Namespace(max_train_images=2000, batch_size=32, epochs=3)
     settings = benchmark.teacher_settings(args, "mnist", 2, 1)
     assert {
@@ -183,7 +190,7 @@ def test_the_teacher_cache_path_changes_with_every_setting_that_shapes_the_teach
 
 
 def test_distilled_variants_refuse_to_run_without_the_benchmarks_teacher(bench, tmp_path):
-    benchmark = bench("one_class_benchmark")
+    benchmark = bench("benchmarks.accuracy.one_class_benchmark")
     sizes = benchmark.model_sizes("digits")
     for variant in ("kd_frozen", "pkdgan"):
         for missing in (None, tmp_path / "teacher.pt"):
@@ -192,7 +199,7 @@ def test_distilled_variants_refuse_to_run_without_the_benchmarks_teacher(bench, 
 
 
 def test_the_teacher_is_trained_first_whenever_a_variant_needs_it(bench):
-    order = bench("one_class_benchmark").variant_order
+    order = bench("benchmarks.accuracy.one_class_benchmark").variant_order
     assert order(["kd_frozen", "teacher", "pkdgan"], teacher_cached=True) == ["teacher", "kd_frozen", "pkdgan"]
     assert order(["kd_frozen", "pkdgan"], teacher_cached=False) == ["teacher", "kd_frozen", "pkdgan"]
     assert order(["kd_frozen", "pkdgan"], teacher_cached=True) == ["kd_frozen", "pkdgan"]
@@ -204,7 +211,7 @@ def test_the_teacher_is_trained_first_whenever_a_variant_needs_it(bench):
 
 
 def test_benchmark_models_count_epochs_whether_or_not_pkdgan_has_min_schedule_steps(bench, monkeypatch):
-    benchmark = bench("one_class_benchmark")
+    benchmark = bench("benchmarks.accuracy.one_class_benchmark")
 
     class WithMinimum:
         def __init__(self, teacher_epochs: int, min_schedule_steps: int = 2000) -> None:

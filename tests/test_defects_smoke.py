@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 
 """The defect benchmark: its data generator (exact masks, same defects at every size, deterministic, idempotent,
-atomic) and ``benchmarks/defects.py --quick`` (result columns, every model, resume, table and figure)."""
+atomic) and ``python -m benchmarks.defects.benchmark --quick`` (result columns, every model, resume, table and
+figure)."""
 
 import csv
 import importlib
@@ -15,16 +16,16 @@ import numpy as np
 import pytest
 from PIL import Image
 
-BENCHMARKS = Path(__file__).parents[1] / "benchmarks"
+REPO = Path(__file__).parents[1]
 COLUMNS = ["model", "dataset", "seed", "image_auroc", "pixel_auroc", "pixel_pro", "train_seconds", "settings"]
 MODELS = {"pkdgan_student", "pkdgan_teacher", "anomalib_ganomaly", "knn_pixels", "pca_pixels"}
 
 
 @pytest.fixture
 def data(monkeypatch):
-    """``benchmarks/defect_data.py``, imported by name."""
-    monkeypatch.syspath_prepend(str(BENCHMARKS))
-    return importlib.import_module("defect_data")
+    """``benchmarks/defects/data.py``."""
+    monkeypatch.syspath_prepend(str(REPO))
+    return importlib.import_module("benchmarks.defects.data")
 
 
 def tiny(data, source="brick", size=32, **changes):
@@ -82,7 +83,9 @@ def test_write_dataset_is_deterministic_idempotent_and_atomic(data, tmp_path):
 
 def test_folder_reads_every_mask_beside_its_image(data, tmp_path):
     folder = data.write_dataset(tmp_path, tiny(data))
-    datamodule = importlib.import_module("defect_eval").folder_datamodule(folder, 0, 4, list(data.DEFECTS))
+    datamodule = importlib.import_module("benchmarks.defects.evaluation").folder_datamodule(
+        folder, 0, 4, list(data.DEFECTS)
+    )
     datamodule.setup()
     samples = datamodule.test_data.samples
     assert list(samples.label_index == 1) == list(samples.mask_path != "")  # every defective image has a mask
@@ -93,10 +96,10 @@ def test_folder_reads_every_mask_beside_its_image(data, tmp_path):
 
 
 def run_quick(tmp_path: Path) -> str:
-    args = [sys.executable, str(BENCHMARKS / "defects.py"), "--quick", "--out", str(tmp_path / "out"),
+    args = [sys.executable, "-m", "benchmarks.defects.benchmark", "--quick", "--out", str(tmp_path / "out"),
             "--work", str(tmp_path / "work"), "--root", str(tmp_path / "data")]  # fmt: skip
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
-    result = subprocess.run(args, capture_output=True, text=True, env=env, timeout=600, check=False)
+    result = subprocess.run(args, capture_output=True, text=True, env=env, cwd=REPO, timeout=600, check=False)
     assert result.returncode == 0, result.stderr[-3000:]
     return result.stdout
 

@@ -3,7 +3,7 @@
 
 """``configs/mvtecad.yaml`` as the README gives it, on an MVTec AD-format category the test writes.
 
-MVTec AD itself cannot be downloaded here, so ``benchmarks/defect_data.py`` writes a small category in its layout
+MVTec AD itself cannot be downloaded here, so ``benchmarks/defects/data.py`` writes a small category in its layout
 (``train/good``, ``test/good``, ``test/<defect>``, ``ground_truth/<defect>/*_mask.png``); Anomalib's ``MVTecAD``
 datamodule reads it through ``--data.root`` and ``--data.category``. Only the networks and the schedule are shrunk.
 """
@@ -30,8 +30,8 @@ SHRUNK = {
 @pytest.fixture
 def category(monkeypatch, tmp_path) -> Path:
     """A small RGB MVTec AD-format category (16 training images, 4 normal and 10 defective test images)."""
-    monkeypatch.syspath_prepend(str(REPO / "benchmarks"))
-    data = importlib.import_module("defect_data")
+    monkeypatch.syspath_prepend(str(REPO))
+    data = importlib.import_module("benchmarks.defects.data")
     settings = data.Settings("ihc", 64, train=16, test_good=4, per_defect=2, defects=tuple(data.DEFECTS), seed=0)
     return data.write_dataset(tmp_path / "MVTecAD", settings)
 

@@ -1,19 +1,20 @@
 # Copyright (C) 2026 anomalib-pkdgan developers
 # SPDX-License-Identifier: Apache-2.0
 
-"""The bookkeeping of the speed benchmarks (``student_designs.py``, ``profile_student.py``); nothing is timed here."""
+"""The bookkeeping of the speed benchmarks (``speed/student_designs.py``, ``speed/profile_student.py``); nothing is
+timed here."""
 
 import importlib
 from pathlib import Path
 
 import pytest
 
-BENCHMARKS = Path(__file__).parents[1] / "benchmarks"
+REPO = Path(__file__).parents[1]
 
 
 @pytest.fixture
 def benchmark(monkeypatch):
-    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    monkeypatch.syspath_prepend(str(REPO))
     return importlib.import_module
 
 
@@ -38,7 +39,7 @@ def sweep_row(dataset: str, normal_class: int, seed: int = 0, block: str = "stan
 
 
 def test_design_auroc_needs_every_shared_cell_of_a_data_set(benchmark):
-    designs = benchmark("student_designs")
+    designs = benchmark("benchmarks.speed.student_designs")
     sweep = [
         sweep_row("mnist", 2),
         sweep_row("mnist", 4, val_auroc_latent=0.9, test_auroc_auto=0.6),
@@ -53,7 +54,7 @@ def test_design_auroc_needs_every_shared_cell_of_a_data_set(benchmark):
 
 
 def test_reference_auroc_scores_the_gans_with_auto(benchmark):
-    designs = benchmark("student_designs")
+    designs = benchmark("benchmarks.speed.student_designs")
     details = [
         {"dataset": "mnist", "normal_class": c, "variant": "teacher", "seed": 0, "auroc": 0.9,
          "val_auroc_latent": 0.8, "val_auroc_reconstruction": 0.85 if c == 2 else 0.5,
@@ -86,4 +87,4 @@ def test_reference_auroc_scores_the_gans_with_auto(benchmark):
     ],
 )
 def test_profile_charges_onnx_nodes_to_stages(benchmark, scope, stage):
-    assert benchmark("profile_student").scope_stage(scope) == stage
+    assert benchmark("benchmarks.speed.profile_student").scope_stage(scope) == stage

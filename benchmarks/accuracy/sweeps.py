@@ -1,0 +1,81 @@
+# Copyright (C) 2026 anomalib-pkdgan developers
+# SPDX-License-Identifier: Apache-2.0
+
+"""What the P-KDGAN sweeps share: their common options, ``--quick``, and the benchmark's cached teacher.
+
+``distill_weight_sweep.py`` and ``capacity_sweep.py`` train the ``pkdgan`` variant of
+``one_class_benchmark.py`` with one setting changed, on the benchmark's split and with its cached teacher.
+"""
+
+import argparse
+import logging
+import os
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+from benchmarks.accuracy.one_class_benchmark import run_class, teacher_cache_path, teacher_settings
+from benchmarks.common.paths import RESULTS, WORK
+
+
+def sweep_parser(description: str, classes: str) -> argparse.ArgumentParser:
+    """The options every sweep takes (data set, classes, seeds, epochs, paths, batch size, ``--quick``)."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--dataset", default="mnist,fashion_mnist")
+    parser.add_argument("--classes", default=classes)
+    parser.add_argument("--seeds", default="0")
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--root", default=os.environ.get("PKDGAN_DATA", "/work/data"))
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--work", type=Path, default=WORK)
+    parser.add_argument("--max-train-images", type=int, default=2000, help="the benchmark's (its teacher's)")
+    parser.add_argument("--max-test-images", type=int, default=None)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--quick", action="store_true", help="tiny smoke run on scikit-learn digits")
+    return parser
+
+
+def pairs(kind: type) -> Callable[[str], list[tuple]]:
+    """An argparse ``type`` for comma lists of ``a:b`` pairs, e.g. ``16:64,8:32``, refusing anything else by name."""
+
+    def parse(text: str) -> list[tuple]:
+        try:
+            values = [tuple(kind(v) for v in item.split(":")) for item in text.split(",")]
+        except ValueError:
+            values = []
+        if not values or any(len(pair) != 2 for pair in values):
+            msg = f"expected a comma list of {kind.__name__}:{kind.__name__} pairs such as 16:64,8:32, got {text!r}"
+            raise argparse.ArgumentTypeError(msg)
+        return values
+
+    return parse
+
+
+def prepare(args: argparse.Namespace) -> None:
+    """Apply ``--quick`` (one digits class, tiny budget), quieten Lightning, create ``--out``."""
+    if args.quick:
+        args.dataset, args.classes, args.seeds, args.epochs = "digits", "0", "0", 1
+        args.max_train_images, args.max_test_images, args.batch_size = 48, 120, 16
+        args.root = str(args.work / "data")
+    logging.getLogger("lightning").setLevel(logging.ERROR)
+    logging.getLogger("anomalib").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore")
+    args.out.mkdir(parents=True, exist_ok=True)
+
+
+def ensure_teacher(args: argparse.Namespace, dataset: str, normal_class: int, seed: int) -> Path:
+    """The benchmark's cached teacher of this cell with these settings, trained by the benchmark if it is missing."""
+    path = teacher_cache_path(args.work, teacher_settings(args, dataset, normal_class, seed))
+    if not path.exists():
+        bench = argparse.Namespace(
+            **{**vars(args), "out": args.work / "sweep_teachers", "keep_scores": False, "joint_epochs": args.epochs}
+        )
+        bench.out.mkdir(parents=True, exist_ok=True)
+        run_class(bench, dataset, normal_class, seed, ["teacher"], _NoBar())
+    return path
+
+
+class _NoBar:
+    def set_description(self, _: str) -> None: ...
+
+    def update(self, _: int) -> None: ...

@@ -1,0 +1,116 @@
+# Copyright (C) 2026 anomalib-pkdgan developers
+# SPDX-License-Identifier: Apache-2.0
+
+"""What the distillation buys: P-KDGAN minus a rival student, paired per cell, with a paired bootstrap interval.
+
+Runs are paired by (data set, class, seed) and scored as the product scores them (:func:`auto_test_auroc`); a
+class's difference is the mean over the seeds both variants ran, so each (data set, class) cell counts once. The
+95% interval of the mean over cells is the percentile interval of :data:`RESAMPLES` means of cells drawn with
+replacement (numpy, seed :data:`SEED`).
+
+Example:
+    >>> runs = [{"dataset": "mnist", "normal_class": c, "seed": 0, "variant": v, "auroc": a}
+    ...         for c, v, a in ((0, "pkdgan", 0.9), (0, "student_alone", 0.8), (1, "pkdgan", 0.7),
+    ...                         (1, "student_alone", 0.7))]
+    >>> paired = paired_differences(runs, "student_alone")
+    >>> paired.cells
+    {('mnist', 0): 10.0, ('mnist', 1): 0.0}
+    >>> paired.mean, paired.low <= paired.mean <= paired.high
+    (5.0, True)
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from statistics import mean
+
+import numpy as np
+
+from benchmarks.report.scoring import NAMES, auto_test_auroc
+
+RIVALS = (("student_alone", "the student alone"), ("kd_frozen", "single-step distillation (`kd_frozen`)"))
+"""The students P-KDGAN is compared with, and their names in the text."""
+RESAMPLES = 10_000
+SEED = 0
+
+
+@dataclass(frozen=True)
+class Paired:
+    """P-KDGAN minus one rival, in AUROC points: per (data set, class) cell, their mean and its 95% interval."""
+
+    rival: str
+    cells: dict[tuple[str, int], float]
+    seeds: dict[tuple[str, int], int]
+    mean: float
+    low: float
+    high: float
+
+
+def bootstrap_interval(values: list[float], resamples: int = RESAMPLES, seed: int = SEED) -> tuple[float, float]:
+    """Percentile 95% interval of the mean of ``values``, resampling them with replacement."""
+    data = np.asarray(values, dtype=float)
+    draws = np.random.default_rng(seed).integers(0, len(data), size=(resamples, len(data)))
+    low, high = np.percentile(data[draws].mean(axis=1), [2.5, 97.5])
+    return float(low), float(high)
+
+
+def paired_differences(runs: list[dict], rival: str, dataset: str | None = None) -> Paired | None:
+    """P-KDGAN minus ``rival`` over the cells both ran (of ``dataset``, or of every data set); None if none."""
+    aurocs = {
+        (r["dataset"], int(r["normal_class"]), int(r["seed"]), r["variant"]): 100 * auto_test_auroc(r)
+        for r in runs
+        if dataset in {None, r["dataset"]}
+    }
+    by_cell: dict[tuple[str, int], list[float]] = defaultdict(list)
+    for (name, normal_class, seed, variant), value in sorted(aurocs.items()):
+        other = aurocs.get((name, normal_class, seed, rival))
+        if variant == "pkdgan" and other is not None:
+            by_cell[(name, normal_class)].append(value - other)
+    if not by_cell:
+        return None
+    cells = {cell: mean(diffs) for cell, diffs in by_cell.items()}
+    low, high = bootstrap_interval(list(cells.values()))
+    seeds = {cell: len(diffs) for cell, diffs in by_cell.items()}
+    return Paired(rival, cells, seeds, mean(cells.values()), low, high)
+
+
+def interval(paired: Paired) -> str:
+    """``+1.2 [-0.4, +2.9]``."""
+    return f"{paired.mean:+.1f} [{paired.low:+.1f}, {paired.high:+.1f}]"
+
+
+def summary_rows(runs: list[dict], budget: str) -> list[str]:
+    """One row per data set and one over all of them: cells, and each rival's mean difference with its interval."""
+    rows = []
+    datasets = sorted({r["dataset"] for r in runs})
+    for dataset in [*datasets, None] if len(datasets) > 1 else datasets:
+        paired = [paired_differences(runs, rival, dataset) for rival, _ in RIVALS]
+        if all(p is None for p in paired):
+            continue
+        cells = max(len(p.cells) for p in paired if p is not None)
+        name = "all" if dataset is None else NAMES.get(dataset, dataset)
+        shown = [interval(p) if p is not None else "-" for p in paired]
+        rows.append(f"| {budget} | {name} | {cells} | " + " | ".join(shown) + " |")
+    return rows
+
+
+SUMMARY_HEADER = [
+    "| budget | data set | cells (data set, class) | P-KDGAN minus student alone | P-KDGAN minus kd_frozen |",
+    "|---|---|---|---|---|",
+]
+
+
+def cell_table(runs: list[dict]) -> list[str]:
+    """Per (data set, class): seeds paired, and P-KDGAN minus each rival (mean over those seeds)."""
+    paired = [paired_differences(runs, rival) for rival, _ in RIVALS]
+    cells = sorted({cell for p in paired if p is not None for cell in p.cells})
+    lines = [
+        "| data set | class | seeds | P-KDGAN minus student alone | P-KDGAN minus kd_frozen |",
+        "|---|---|---|---|---|",
+    ]
+    for cell in cells:
+        seeds = max(p.seeds.get(cell, 0) for p in paired if p is not None)
+        values = [f"{p.cells[cell]:+.1f}" if p is not None and cell in p.cells else "-" for p in paired]
+        lines.append(f"| {NAMES.get(cell[0], cell[0])} | {cell[1]} | {seeds} | " + " | ".join(values) + " |")
+    means = [f"**{interval(p)}**" if p is not None else "-" for p in paired]
+    lines.append(f"| **mean, 95% interval** | {len(cells)} cells | | " + " | ".join(means) + " |")
+    return lines

@@ -1,0 +1,279 @@
+# Copyright (C) 2026 anomalib-pkdgan developers
+# SPDX-License-Identifier: Apache-2.0
+
+"""Render the result files into the results page (``docs/results.md``, whole) and the README's headline.
+
+    python -m benchmarks.report
+    python -m benchmarks.report --results some/results --out /tmp/report --page /tmp/report/results.md \
+        --readme /tmp/report/README.md
+
+Reads the result files in ``--results`` (default ``benchmarks/results``; whichever exist, each read once: see
+``load.py``), draws the plots (``oneclass.png``, ``oneclass_hist.png``, ``oneclass_cost.png``) into ``--out``
+(default: the results folder), writes the page ``--page`` (default ``docs/results.md``; plots linked relative to
+it) with the protocol and the commands that regenerate every result file (``protocol.md`` and ``reproduce.md``
+beside this module), and replaces the text between ``<!-- results:start -->`` and ``<!-- results:end -->`` in
+``--readme`` (default ``README.md``) with the headline: the one-class means and what the distillation buys, linked
+to the page. Every number is computed from the result files; the only constants are the paper's targets
+(``scoring.PAPER``, ``scoring.PAPER_FLOPS_RATIO``) and the memory run's 2 CPU cores, which ``memory.json`` does
+not record.
+"""
+
+import argparse
+import os
+from pathlib import Path
+from statistics import mean
+
+from benchmarks.common.paths import BENCHMARKS, RESULTS
+from benchmarks.report.costs import cost_table, costs, wide_students
+from benchmarks.report.load import DEFAULTS_GRID, PAPER_BUDGET, Results, load_results
+from benchmarks.report.paired import RESAMPLES, RIVALS, SEED, SUMMARY_HEADER, cell_table, summary_rows
+from benchmarks.report.plots import plot, plot_cost, plot_histograms
+from benchmarks.report.scoring import NAMES, auto_test_auroc, listing
+from benchmarks.report.tables import (
+    capacity_caption,
+    capacity_table,
+    combined_score_lines,
+    defaults_grid_table,
+    flops_table,
+    hints_table,
+    memory_table,
+    score_table,
+    small_data_table,
+    steps_table,
+    summary,
+    sweep_table,
+    table,
+)
+
+REPO = BENCHMARKS.parent
+PAGE = REPO / "docs" / "results.md"
+README = REPO / "README.md"
+START, END = "<!-- results:start -->", "<!-- results:end -->"
+HERE = Path(__file__).resolve().parent
+HEADLINE_VARIANTS = ("teacher", "student_alone", "kd_frozen", "pkdgan", "knn_pixels", "pca_pixels")
+"""The variants of the headline's one-class table, in its column order."""
+BUDGETS = (
+    (DEFAULTS_GRID, "reduced", "2,000 training images per class, E = 3, batch 8"),
+    (PAPER_BUDGET, "configs'", "every training image, 15 + 15 + 5 epochs, batch 64"),
+)
+"""Grids of the configs' students: folder, short name, what the budget is."""
+
+
+def budget_runs(results: Results) -> list[tuple[str, str, str, list[dict]]]:
+    """``(folder, name, description, runs)`` of each budget's grid that has runs."""
+    grids = {DEFAULTS_GRID: results.defaults_grid, PAPER_BUDGET: results.paper_budget}
+    return [(folder, name, about, grids[folder]) for folder, name, about in BUDGETS if grids[folder]]
+
+
+def oneclass_means(runs: list[dict]) -> list[tuple[str, int, str, dict[str, float]]]:
+    """Per data set: the classes every headline variant ran, their seeds, and each variant's mean test AUROC (%,
+    the score ``auto`` keeps) over those classes of its mean over seeds."""
+    out = []
+    for dataset in sorted({r["dataset"] for r in runs}):
+        per: dict = {}
+        for r in runs:
+            if r["dataset"] == dataset and r["variant"] in HEADLINE_VARIANTS:
+                per.setdefault((r["variant"], int(r["normal_class"])), {})[int(r["seed"])] = 100 * auto_test_auroc(r)
+        ran = [{c for v, c in per if v == variant} for variant in HEADLINE_VARIANTS]
+        classes = sorted(set.intersection(*ran))
+        if not classes:
+            continue
+        seeds = listing("seed", {str(s) for v in HEADLINE_VARIANTS for c in classes for s in per[(v, c)]})
+        means = {v: mean(mean(per[(v, c)].values()) for c in classes) for v in HEADLINE_VARIANTS}
+        out.append((dataset, len(classes), seeds, means))
+    return out
+
+
+def headline(results: Results, page_link: str) -> str:
+    """The README's short block: one-class means per budget and data set, and what the distillation buys."""
+    grids = budget_runs(results)
+    if not grids:
+        return f"Results: [{page_link}]({page_link}).\n"
+    lines = [
+        "One-class image AUROC (%, test set, mean over the classes every variant ran; the score `auto` keeps) of "
+        f"the configs' students and the raw-pixel baselines. Every table, plot and command: [{page_link}]"
+        f"({page_link}).\n",
+        "| budget | data set | classes | teacher | student alone | kd_frozen | P-KDGAN | kNN | PCA |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for _, name, _, runs in grids:
+        for dataset, classes, seeds, means in oneclass_means(runs):
+            values = " | ".join(f"{means[v]:.1f}" for v in HEADLINE_VARIANTS)
+            lines.append(f"| {name} | {NAMES.get(dataset, dataset)} | {classes} ({seeds}) | {values} |")
+    lines += [
+        "",
+        "What the distillation buys: P-KDGAN minus the same student trained alone, and minus single-step "
+        "distillation from the frozen teacher (`kd_frozen`), in AUROC points, paired per (data set, class); mean "
+        f"over cells with a paired bootstrap 95% interval ([per cell]({page_link}#what-the-distillation-buys)).\n",
+        *SUMMARY_HEADER,
+    ]
+    for _, name, _, runs in grids:
+        lines += summary_rows(runs, name)
+    return "\n".join(lines) + "\n"
+
+
+def distillation_section(results: Results) -> list[str]:
+    """P-KDGAN minus each rival per cell and on average, with intervals, for each budget that has runs."""
+    grids = budget_runs(results)
+    if not grids:
+        return []
+    rivals = ", and minus ".join(name for _, name in RIVALS)
+    lines = [
+        "## What the distillation buys\n",
+        f"P-KDGAN minus {rivals}, in test AUROC points (the score `auto` keeps, as the product scores), on the "
+        "grids of the configs' students. Runs are paired by (data set, class, seed); a class's difference is the "
+        "mean over the seeds both variants ran, so every (data set, class) counts once. The interval is a paired "
+        f"bootstrap 95% interval of the mean over cells ({RESAMPLES:,} resamples of the cells, numpy seed {SEED}).\n",
+        *SUMMARY_HEADER,
+    ]
+    for _, name, _, runs in grids:
+        lines += summary_rows(runs, name)
+    lines.append("")
+    for folder, name, about, runs in grids:
+        lines += [f"### {name.capitalize()} budget (`results/{folder}`: {about})\n", *cell_table(runs), ""]
+    return lines
+
+
+def speed_sections(results: Results, page_folder: Path) -> list[str]:
+    """Where the student's time goes, the OpenVINO settings and the student designs by measured speed."""
+    parts = []
+    if results.profile:
+        parts += [
+            "## Where the student's time goes (`benchmarks/speed/profile_student.py`)\n",
+            "Default MNIST student (3/16), random weights, raw 32x32 images; microseconds per batch by stage: "
+            "OpenVINO per-node counters of the graph Anomalib traced before (pre-processor, `PkdganModel.forward`, "
+            "post-processor) and of the exported `FusedStudent`, and the PyTorch path stage by stage. In the graph "
+            "traced before, OpenVINO fuses the normalisation into the resize. Same CPU, one run.\n",
+            results.profile,
+        ]
+    if results.hints:
+        parts += [
+            "## OpenVINO settings (`benchmarks/speed/openvino_hints.py`)\n",
+            "The exported default student under each setting, same images and CPU, one run.\n",
+            results.hints,
+        ]
+    if results.designs:
+        parts += ["## Student designs by measured speed (`benchmarks/speed/student_designs.py`)\n", results.designs]
+        if results.design_plot:
+            link = Path(os.path.relpath(results.design_plot, page_folder)).as_posix()
+            parts.append(f"![AUROC against measured latency]({link})\n")
+    return parts
+
+
+def sections(results: Results, out: Path, page_folder: Path) -> str:
+    """Draw the plots into ``out`` and return the page's result sections (plots linked from ``page_folder``)."""
+
+    def image(name: str) -> str:
+        return Path(os.path.relpath(out / name, page_folder)).as_posix()
+
+    rows = results.oneclass
+    oneclass = table(rows)
+    parts = ["## Compute: teacher against student (inference, one 32x32 image)\n", flops_table(results.flops)]
+    parts += [
+        "## One-class AUROC, paper-shape students at batch 32 (`benchmarks/accuracy/one_class_benchmark.py`)\n",
+        summary(rows, results.flops),
+    ]
+    parts.append(oneclass or "No results.\n")
+    if plot(rows, out / "oneclass.png"):
+        parts.append(f"![per-class AUROC]({image('oneclass.png')})\n")
+    histograms = plot_histograms(results.details, out / "oneclass_hist.png")
+    if histograms:
+        parts.append(f"Score histograms of the GAN variants, {histograms}:\n")
+        parts.append(f"![score histograms]({image('oneclass_hist.png')})\n")
+    wide = wide_students(results.capacity, rows)
+    summary_costs = costs(results.details, results.flops, wide, results.defaults_grid)
+    if summary_costs:
+        parts += [
+            "## Accuracy against cost, every model (`benchmarks/report/costs.py`)\n",
+            cost_table(summary_costs),
+            "GAN rows marked `(config, batch 8)` are the configs' students and their teacher on the grid of the "
+            "configs' students (below), scored with `auto` and the best validation's weights; the other GAN rows are "
+            "the batch-32 grid above (paper-shape students, latent score, last weights).\n",
+        ]
+        if plot_cost(summary_costs, out / "oneclass_cost.png"):
+            parts.append(f"![AUROC against FLOPs]({image('oneclass_cost.png')})\n")
+    scores = score_table(results.details)
+    if scores:
+        parts += [
+            "## Which score: latent distance, reconstruction error, or chosen per run (mean AUROC %, over classes)\n",
+            "Validation AUROC comes from held-out training images (normal) and held-out training images of the "
+            "other classes (anomalous), never from the test set. `test auto` is what the default "
+            '`score_type="auto"` reports: each trained model keeps the score with the higher validation AUROC.\n',
+            scores,
+        ]
+    sweep = sweep_table(results.distill)
+    if sweep:
+        parts += [
+            "## Distillation weights, chosen on validation (`benchmarks/accuracy/distill_weight_sweep.py`)\n",
+            sweep,
+        ]
+    capacity = capacity_table(rows, results.capacity)
+    if capacity:
+        parts += [
+            "## Student size (`benchmarks/accuracy/capacity_sweep.py`)\n",
+            capacity_caption(results.capacity),
+            capacity,
+        ]
+    if results.throughput:
+        parts += ["## Throughput (`benchmarks/speed/throughput.py`)\n", results.throughput]
+    parts += speed_sections(results, page_folder)
+    parts += distillation_section(results)
+    parts += defaults_grid_table(results.defaults_grid)
+    parts += combined_score_lines(results.defaults_grid)
+    parts += steps_table(results.details, results.batch8)
+    parts += hints_table(results.hint_sweep)
+    parts += small_data_table(results.small_data)
+    if results.defects:
+        parts += [
+            "## Defect maps (`benchmarks/defects/benchmark.py`)\n",
+            results.defects,
+        ]
+        if results.defects_figure:
+            link = Path(os.path.relpath(results.defects_figure, page_folder)).as_posix()
+            parts.append(f"![defect examples: image, mask, student map]({link})\n")
+    if results.train_time:
+        parts += ["## Training time at 64 and 128 px (`benchmarks/speed/train_time.py`)\n", results.train_time]
+        if results.train_time_plot:
+            link = Path(os.path.relpath(results.train_time_plot, page_folder)).as_posix()
+            parts.append(f"![projected training minutes per setting]({link})\n")
+    if results.memory:
+        parts += memory_table(results.memory)
+    return "\n".join(parts)
+
+
+def page(results: Results, out: Path, page_folder: Path) -> str:
+    """The whole results page: the result sections, then the protocol and the commands that regenerate them."""
+    return (
+        "<!-- Generated by `python -m benchmarks.report` from benchmarks/results/: edit the generator, not this "
+        "file. -->\n\n# Benchmark results\n\n"
+        "Every table and plot below is computed from the result files in `benchmarks/results/`; the protocol and the "
+        "commands that regenerate every result file are at the end ([protocol](#protocol-and-machine), "
+        "[reproduce](#reproduce)).\n\n"
+        + sections(results, out, page_folder)
+        + "\n"
+        + (HERE / "protocol.md").read_text()
+        + "\n"
+        + (HERE / "reproduce.md").read_text()
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--results", type=Path, default=RESULTS, help="folder of the result files to render")
+    parser.add_argument("--out", type=Path, default=None, help="folder for the plots (default: --results)")
+    parser.add_argument("--page", type=Path, default=PAGE, help="the results page to write (whole)")
+    parser.add_argument("--readme", type=Path, default=README, help="markdown file whose results block is replaced")
+    args = parser.parse_args(argv)
+    out = args.out or args.results
+    out.mkdir(parents=True, exist_ok=True)
+    args.page.parent.mkdir(parents=True, exist_ok=True)
+    results = load_results(args.results)
+    args.page.write_text(page(results, out, args.page.resolve().parent))
+    link = Path(os.path.relpath(args.page.resolve(), args.readme.resolve().parent)).as_posix()
+    block = headline(results, link)
+    text = args.readme.read_text()
+    if START in text and END in text:
+        head, rest = text.split(START, 1)
+        _, tail = rest.split(END, 1)
+        args.readme.write_text(f"{head}{START}\n{block}{END}{tail}")
+    print(block)
