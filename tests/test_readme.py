@@ -32,7 +32,7 @@ from anomalib_pkdgan.data import export_png
 REPO = Path(__file__).parents[1]
 README = REPO / "README.md"
 DOCS = [*sorted((REPO / "docs").glob("*.md")), REPO / "src" / "anomalib_pkdgan" / "models" / "pkdgan" / "README.md"]
-RESULTS_MARKERS = ("<!-- results:start -->", "<!-- results:end -->")  # benchmarks/report.py writes between them
+RESULTS_MARKERS = ("<!-- results:start -->", "<!-- results:end -->")  # benchmarks.report writes between them
 FENCE = re.compile(r"^[ \t]*```(\w*)[ \t]*\n(.*?)^[ \t]*```", re.MULTILINE | re.DOTALL)  # indented too
 
 # The short schedule and tiny networks every shrunk run uses.
@@ -193,7 +193,7 @@ def test_every_readme_block_is_in_the_table():
 def test_readme_keeps_the_generated_results_section():
     text = README.read_text()
     start, end = RESULTS_MARKERS
-    assert text.count(start) == text.count(end) == 1, "benchmarks/report.py needs one results section"
+    assert text.count(start) == text.count(end) == 1, "benchmarks.report needs one results section"
     assert text.index(start) < text.index(end)
 
 
