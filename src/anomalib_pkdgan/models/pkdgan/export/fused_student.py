@@ -101,7 +101,7 @@ class InputStage(nn.Module):
         num_channels: Channels the model takes (1: grey, 3: colour).
         input_size: Image height and width the model takes.
         always_resize: Trace the resize without the ``If`` that skips it (for calibrated INT8, see
-            :meth:`~.export.StudentExportMixin.to_openvino`).
+            :meth:`~.mixin.StudentExportMixin.to_openvino`).
     """
 
     def __init__(
