@@ -21,7 +21,7 @@ from PIL import Image
 
 from anomalib_pkdgan import PKDGAN, Pkdgan
 from anomalib_pkdgan._compat import CHECKPOINTS_LOAD_WEIGHTS_ONLY
-from anomalib_pkdgan.models.pkdgan.score_selection import MAP_SIGMAS
+from anomalib_pkdgan.models.pkdgan.callbacks.validation_scores import MAP_SIGMAS
 
 
 def write_mvtec_folder(root: Path, category: str = "dummy", size: int = 64, seed: int = 0) -> Path:

@@ -10,7 +10,7 @@ from lightning.pytorch import Callback
 
 from anomalib_pkdgan import Pkdgan
 from anomalib_pkdgan._compat import CHECKPOINTS_LOAD_WEIGHTS_ONLY
-from anomalib_pkdgan.models.pkdgan.best_weights import BestValidation
+from anomalib_pkdgan.models.pkdgan.callbacks.best_weights import BestValidation
 
 
 class Recorder(Callback):

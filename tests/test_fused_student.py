@@ -18,8 +18,9 @@ from torch.utils.data import DataLoader
 from torchvision.transforms.v2 import CenterCrop, Compose, Normalize, Resize
 
 from anomalib_pkdgan import OPENVINO_FP32_CONFIG, Pkdgan
-from anomalib_pkdgan.models.pkdgan.export import FoldedPostProcessor
-from anomalib_pkdgan.models.pkdgan.fused_student import FusedStudent, SubPixelConvTranspose
+from anomalib_pkdgan.models.pkdgan.export.fused_student import FusedStudent
+from anomalib_pkdgan.models.pkdgan.export.fusion import SubPixelConvTranspose
+from anomalib_pkdgan.models.pkdgan.export.graph import FoldedPostProcessor
 
 
 def random_model(**kwargs) -> Pkdgan:

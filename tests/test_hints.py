@@ -9,11 +9,12 @@ from anomalib.engine import Engine
 from anomalib.models.image.ganomaly.torch_model import Generator
 from lightning.pytorch import Callback
 
-from anomalib_pkdgan.models.pkdgan.hints import HintAdapters, generator_features, hint_channels
+from anomalib_pkdgan.models.pkdgan.callbacks.schedule import Phase
+from anomalib_pkdgan.models.pkdgan.components.gan_network import GanNetwork
+from anomalib_pkdgan.models.pkdgan.components.hints import HintAdapters, generator_features, hint_channels
+from anomalib_pkdgan.models.pkdgan.components.student_design import make_separable
 from anomalib_pkdgan.models.pkdgan.loss import DistillationLoss
-from anomalib_pkdgan.models.pkdgan.schedule import Phase
-from anomalib_pkdgan.models.pkdgan.student_design import make_separable
-from anomalib_pkdgan.models.pkdgan.torch_model import GanNetwork, PkdganModel
+from anomalib_pkdgan.models.pkdgan.torch_model import PkdganModel
 
 
 @pytest.mark.parametrize(("side", "extra_layers", "separable"), [(32, 0, False), (64, 1, False), (32, 0, True)])

@@ -10,7 +10,7 @@ from lightning.pytorch import Callback
 
 from anomalib_pkdgan import Phase, ProgressiveDistillation
 from anomalib_pkdgan._compat import CHECKPOINTS_LOAD_WEIGHTS_ONLY
-from anomalib_pkdgan.models.pkdgan.schedule import plan_phases
+from anomalib_pkdgan.models.pkdgan.callbacks.schedule import plan_phases
 
 
 def test_plan_counts_epochs_in_batches_and_keeps_proportions():

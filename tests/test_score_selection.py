@@ -9,7 +9,7 @@ from anomalib.engine import Engine
 
 from anomalib_pkdgan import Pkdgan, ScoreType
 from anomalib_pkdgan._compat import CHECKPOINTS_LOAD_WEIGHTS_ONLY
-from anomalib_pkdgan.models.pkdgan.score_selection import best_score_type, score_aurocs
+from anomalib_pkdgan.models.pkdgan.callbacks.validation_scores import best_score_type, score_aurocs
 
 
 def test_best_score_type_takes_the_higher_auroc_and_needs_both_labels():

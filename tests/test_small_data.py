@@ -17,7 +17,7 @@ from anomalib.engine import Engine
 from PIL import Image
 
 from anomalib_pkdgan import Pkdgan
-from anomalib_pkdgan.models.pkdgan.schedule import plan_phases
+from anomalib_pkdgan.models.pkdgan.callbacks.schedule import plan_phases
 
 TINY = {"teacher_features": 8, "teacher_latent": 16, "student_features": 2, "student_latent": 4}
 

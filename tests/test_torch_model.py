@@ -8,7 +8,9 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from anomalib_pkdgan import Pkdgan
-from anomalib_pkdgan.models.pkdgan.torch_model import GanNetwork, PkdganModel, ScoreType, canvas_size
+from anomalib_pkdgan.models.pkdgan.anomaly_map import ScoreType
+from anomalib_pkdgan.models.pkdgan.components.gan_network import GanNetwork, canvas_size
+from anomalib_pkdgan.models.pkdgan.torch_model import PkdganModel
 
 
 def small(input_size=(32, 32), channels=1, **kwargs):

@@ -27,7 +27,7 @@ _LAZY = {
     "Phase": "anomalib_pkdgan.models.pkdgan",
     "ScoreType": "anomalib_pkdgan.models.pkdgan",
     "OneClassVision": "anomalib_pkdgan.data",
-    "OPENVINO_FP32_CONFIG": "anomalib_pkdgan.deploy",
+    "OPENVINO_FP32_CONFIG": "anomalib_pkdgan.models.pkdgan.export.openvino",
 }
 
 __all__ = ["__version__", *_LAZY]

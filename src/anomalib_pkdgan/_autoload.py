@@ -18,13 +18,13 @@ Set ``ANOMALIB_PKDGAN_NO_AUTOLOAD=1`` to switch the hook off.
 """
 
 # Only modules the interpreter has already loaded at start-up are imported here (importlib.abc alone would
-# pull in importlib.resources and cost ~15 ms at every start): the finder and loader are duck-typed.
+# pull in importlib.resources at every start): the finder and loader are duck-typed.
 import importlib
 import os
 import sys
 import warnings
 
-TYPE_CHECKING = False  # not ``typing.TYPE_CHECKING``: importing typing alone costs ~12 ms at start-up
+TYPE_CHECKING = False  # not ``typing.TYPE_CHECKING``: importing typing alone slows every start-up
 if TYPE_CHECKING:
     import importlib.abc
     import importlib.machinery

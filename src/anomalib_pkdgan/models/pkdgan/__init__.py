@@ -3,17 +3,22 @@
 
 """P-KDGAN: Progressive Knowledge Distillation with GANs for one-class novelty detection.
 
+A batch goes one way through the folder: :mod:`.pre_processing` (resize, scale, channels), :mod:`.torch_model`
+(the teacher/student pair, built from :mod:`.components`), :mod:`.anomaly_map` (scores and map). Training is
+wired in :mod:`.lightning_model` with :mod:`.loss`, :mod:`.divergence` and the :mod:`.callbacks`; :mod:`.checkpoint`
+and :mod:`.export` cover what is saved and what is deployed.
+
 Example:
     >>> from anomalib_pkdgan.models.pkdgan import Pkdgan
     >>> model = Pkdgan(input_size=(32, 32), num_input_channels=1)
 """
 
-from .callback import ProgressiveDistillation
+from .anomaly_map import ScoreType
+from .callbacks import Phase, PhasePlan, ProgressiveDistillation, ScoreSelection
+from .components import GanNetwork
 from .divergence import DivergenceError
 from .lightning_model import PKDGAN, Pkdgan
-from .schedule import Phase, PhasePlan
-from .score_callback import ScoreSelection
-from .torch_model import GanNetwork, PkdganModel, ScoreType
+from .torch_model import PkdganModel
 
 __all__ = [
     "PKDGAN",

@@ -6,7 +6,7 @@
 Zhang, Chen, Sun: "P-KDGAN: Progressive Knowledge Distillation with GANs for One-class Novelty
 Detection", IJCAI 2020. A large teacher GAN and a compact student GAN of the same GANomaly shape are
 linked by a distillation loss and trained in progressive phases (teacher pre-training, frozen-teacher
-distillation, joint fine-training; see :mod:`.callback`). Only the student scores images.
+distillation, joint fine-training; see :mod:`.callbacks.progressive`). Only the student scores images.
 
 Example:
     >>> from anomalib.engine import Engine
@@ -30,16 +30,15 @@ from lightning.pytorch import Callback, seed_everything
 from lightning.pytorch.utilities.types import STEP_OUTPUT
 from torch import nn, optim
 
-from .callback import ProgressiveDistillation
-from .checkpoint import PkdganCheckpointMixin
+from .anomaly_map import ScoreType
+from .callbacks import Phase, ProgressiveDistillation, ScoreSelection
+from .checkpoint import PkdganCheckpointMixin, load_teacher_state
+from .components import GanNetwork, GanOutput
 from .divergence import DivergenceGuard
 from .export import StudentExportMixin
 from .loss import DiscriminatorLoss, DistillationLoss, GeneratorLoss, reinitialise_if_won
 from .pre_processing import default_pre_processor
-from .schedule import Phase
-from .score_callback import ScoreSelection
-from .teacher_checkpoint import load_teacher_state
-from .torch_model import GanNetwork, GanOutput, PkdganModel, ScoreType, teacher_width
+from .torch_model import PkdganModel, teacher_width
 
 logger = logging.getLogger(__name__)
 
@@ -54,18 +53,18 @@ class Pkdgan(PkdganCheckpointMixin, StudentExportMixin, AnomalibModule):
         input_size: Image height and width the networks take; the default pre-processor resizes to it.
         num_input_channels: 1 (grey) or 3 (colour). RGB batches are converted to this inside the model.
         teacher_features: Teacher base width, or ``"auto"`` (the default): GANomaly's 64 at 32x32, halved for each
-            doubling of the image size (32 at 64x64, 16 at 128x128; see :func:`.torch_model.teacher_width`): the
-            default schedule trains in 4.3 min at 64 px and 7.9 at 128 px on 2 CPU cores, against 11.7 and 60 at
-            width 64 (``benchmarks/train_time.py``).
+            doubling of the image size (32 at 64x64, 16 at 128x128; see :func:`.torch_model.teacher_width`), so
+            larger images train in a fraction of the time (training times: ``docs/results.md``).
         teacher_latent: Teacher latent size. Defaults to GANomaly's 100.
         student_features: Student base width (hidden units for the ``"dense"`` design). The default 3 makes the
-            student 323x cheaper at 32x32.
+            student a small fraction of the teacher's cost (FLOPs: ``docs/results.md``).
         student_latent: Student latent size.
         extra_layers: Extra 3x3 blocks in every encoder and decoder.
         student_block: ``"standard"`` (the paper's student: the teacher's shape with fewer channels),
             ``"separable"`` (depthwise-separable convolutions: wider at the same FLOPs) or ``"dense"`` (fully
-            connected ``G_E``, ``G_D`` and ``E`` with ``student_features`` hidden units; see :mod:`.student_design`).
-        score_type: ``"auto"`` (the student's score with the higher validation AUROC, see :mod:`.score_callback`),
+            connected ``G_E``, ``G_D`` and ``E`` with ``student_features`` hidden units; see
+            :mod:`.components.student_design`).
+        score_type: ``"auto"`` (the student's score with the higher validation AUROC, see :mod:`.callbacks.selection`),
             ``"latent"`` (``||z - z'||^2``, the paper's score) or ``"reconstruction"``.
         anomaly_map_sigma: Gaussian smoothing of the anomaly map: ``"auto"`` (chosen by validation pixel AUROC
             among 0, 1, 2, 4 where validation masks exist, else none) or a sigma in pixels (0: none).
@@ -73,11 +72,11 @@ class Pkdgan(PkdganCheckpointMixin, StudentExportMixin, AnomalibModule):
         frozen_epochs: Epochs of distillation from the frozen teacher (phase 1).
         joint_epochs: Epochs of joint fine-training (phase 2).
         min_schedule_steps: The phases together get at least this many training batches, in the proportions of
-            the epochs, however small the data set (0: the epochs alone decide). See :mod:`.schedule`.
+            the epochs, however small the data set (0: the epochs alone decide). See :mod:`.callbacks.schedule`.
         restore_best_validation: When the schedule ends, go back to the student's weights (and the post-processor's
             thresholds, score type and map smoothing) of the validation with the best image AUROC after the student
-            started training, the later one on a tie (see :mod:`.best_weights`); ``False`` keeps the last weights.
-            Needs anomalous validation images; without them the last weights are kept.
+            started training, the later one on a tie (see :mod:`.callbacks.best_weights`); ``False`` keeps the last
+            weights. Needs anomalous validation images; without them the last weights are kept.
         teacher_checkpoint: A Pkdgan Lightning checkpoint or a saved teacher ``GanNetwork`` state dict. Read
             once; checkpoints of this model hold the teacher's weights and do not read it again.
         wadv: Adversarial (feature matching) weight of each GAN's generator loss.
@@ -86,7 +85,7 @@ class Pkdgan(PkdganCheckpointMixin, StudentExportMixin, AnomalibModule):
         w_distill_latent: Weight of the student-to-teacher latent distillation term (0.1, chosen on validation).
         w_distill_reconstruction: Weight of the student-to-teacher reconstruction distillation term.
         w_distill_hint: Weight of FitNets-style hints on the intermediate feature maps of the generators' encoder
-            and decoder through trained 1x1 adapters (see :mod:`.hints`); 0, the default, adds no hints.
+            and decoder through trained 1x1 adapters (see :mod:`.components.hints`); 0, the default, adds no hints.
         lr: Adam learning rate of the teacher's optimizers (GANomaly's 2e-4), and of the student's unless
             ``student_lr`` is given.
         student_lr: Adam learning rate of the student's generator (with the latent projection and hint adapters)
@@ -157,10 +156,7 @@ class Pkdgan(PkdganCheckpointMixin, StudentExportMixin, AnomalibModule):
         if pre_processor is True:
             pre_processor = self.configure_pre_processor(input_size)
         super().__init__(
-            pre_processor=pre_processor,
-            post_processor=post_processor,
-            evaluator=evaluator,
-            visualizer=visualizer,
+            pre_processor=pre_processor, post_processor=post_processor, evaluator=evaluator, visualizer=visualizer
         )
         self.model = PkdganModel(
             input_size=input_size,
@@ -260,11 +256,8 @@ class Pkdgan(PkdganCheckpointMixin, StudentExportMixin, AnomalibModule):
         images = self.model.to_model_channels(batch.image)
         teacher_g, teacher_d, student_g, student_d = self.optimizers()
         phase = self.phase
-        trained = {}  # network name -> (generator optimizer, discriminator optimizer)
-        if phase in {Phase.TEACHER, Phase.JOINT}:
-            trained["teacher"] = (teacher_g, teacher_d)
-        if phase in {Phase.FROZEN, Phase.JOINT}:
-            trained["student"] = (student_g, student_d)
+        optimizers = {"teacher": (teacher_g, teacher_d), "student": (student_g, student_d)}  # generator, discriminator
+        trained = {name: optimizers[name] for name in phase.trained}
 
         outputs: dict[str, GanOutput] = {}
         hints = "student" in trained and self.distillation_loss.w_hint > 0

@@ -9,7 +9,7 @@ entropy on real and reconstructed images), re-exported here.
 
 Example:
     >>> import torch
-    >>> from anomalib_pkdgan.models.pkdgan.torch_model import GanNetwork
+    >>> from anomalib_pkdgan.models.pkdgan.components.gan_network import GanNetwork
     >>> net = GanNetwork((32, 32), 1, n_features=4, latent_vec_size=8)
     >>> out = net(torch.rand(2, 1, 32, 32) * 2 - 1)
     >>> _, real_features = net.discriminate(out.canvas)
@@ -28,7 +28,7 @@ from anomalib.models.image.ganomaly.loss import DiscriminatorLoss
 from anomalib.models.image.ganomaly.torch_model import GanomalyModel
 from torch import nn
 
-from .torch_model import GanNetwork, GanOutput
+from .components.gan_network import GanNetwork, GanOutput
 
 __all__ = [
     "DISCRIMINATOR_REINIT_BELOW",
@@ -114,7 +114,7 @@ class DistillationLoss(nn.Module):
       of pixel L1 term).
     * ``distill_hint`` (only with ``w_hint > 0``): FitNets-style hints, the mean over the stages of ``G_E``
       and ``G_D`` of the squared distance between the adapted student feature map and the teacher's (see
-      :mod:`.hints`; the outputs must carry ``features``).
+      :mod:`.components.hints`; the outputs must carry ``features``).
 
     Gradients reach the teacher only when its outputs were computed with gradients, that is in the joint
     phase; in the frozen phase the teacher outputs come from ``torch.no_grad()``.

@@ -1,12 +1,12 @@
 # Copyright (C) 2026 anomalib-pkdgan developers
 # SPDX-License-Identifier: Apache-2.0
 
-"""P-KDGAN's default Anomalib pre-processor.
+"""P-KDGAN's default Anomalib pre-processor, and the channel conversion the model applies after it.
 
 The decoder ends in Tanh, so inputs are scaled to its range ``[-1, 1]`` rather than ImageNet-normalised.
 Anomalib batches always hold RGB images; the model itself converts them to the channel count it was built
-for (see :func:`~.torch_model.convert_channels`), inside exported graphs too. The ONNX and OpenVINO exports fold
-this pre-processor into the student's graph (:mod:`.fused_student`): the resize runs only for images of another
+for (:func:`convert_channels`), inside exported graphs too. The ONNX and OpenVINO exports fold this
+pre-processor into the student's graph (:mod:`.export.fused_student`): the resize runs only for images of another
 size, and the normalisation and the channel conversion are one per-channel affine map.
 
 Example:
@@ -17,8 +17,12 @@ Example:
     (torch.Size([2, 3, 32, 32]), 1.0)
 """
 
+import torch
 from anomalib.pre_processing import PreProcessor
 from torchvision.transforms.v2 import Compose, Normalize, Resize
+
+LUMA = (0.2989, 0.587, 0.114)
+"""RGB-to-grey weights (ITU-R 601-2, as torchvision's ``Grayscale``)."""
 
 
 def default_pre_processor(image_size: tuple[int, int]) -> PreProcessor:
@@ -31,3 +35,29 @@ def default_pre_processor(image_size: tuple[int, int]) -> PreProcessor:
             ]
         ),
     )
+
+
+def convert_channels(images: torch.Tensor, num_channels: int, luma: torch.Tensor) -> torch.Tensor:
+    """Convert a batch to ``num_channels`` channels.
+
+    Anomalib batches are RGB. A grey model takes their luminance (``luma``: ITU-R 601 weights shaped
+    ``(1, 3, 1, 1)``, as torchvision's ``Grayscale``); a colour model repeats a grey image to three channels.
+    Other channel counts are refused with a ``ValueError`` naming them.
+
+    Example:
+        >>> luma = torch.tensor(LUMA).view(1, 3, 1, 1)
+        >>> convert_channels(torch.ones(2, 3, 8, 8), 1, luma).shape
+        torch.Size([2, 1, 8, 8])
+    """
+    channels = images.shape[1] if images.ndim == 4 else None
+    if channels == num_channels:
+        return images
+    if channels == 3 and num_channels == 1:
+        return (images * luma).sum(dim=1, keepdim=True)
+    if channels == 1 and num_channels == 3:
+        return images.expand(-1, 3, -1, -1)
+    msg = (
+        f"PKDGAN was built for {num_channels}-channel images and converts 1- or 3-channel input, "
+        f"but got a batch of shape {tuple(images.shape)}."
+    )
+    raise ValueError(msg)

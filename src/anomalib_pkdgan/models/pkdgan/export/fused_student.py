@@ -3,15 +3,14 @@
 
 """The student as the ONNX and OpenVINO exports run it: the scores of :meth:`PkdganModel.forward`, with less work.
 
-Profiled in OpenVINO (README, "Where the time goes"), the plainly traced student is bound by overhead and by
-layouts, not by its FLOPs. :class:`FusedStudent` computes the same numbers (|difference| < 1e-5) with:
+In OpenVINO the plainly traced student is bound by overhead and by layouts, not by its FLOPs (profiles:
+``docs/results.md``). :class:`FusedStudent` computes the same numbers, up to float rounding, with:
 
 * no resize when an image already has the model's size (in a traced graph ``torch.cond``, an ``If`` node), and
   the default pre-processor's normalisation and the RGB-to-grey conversion as one per-channel affine map;
-* every BatchNorm folded into the convolution before it;
-* every 4x4, stride-2, padding-1 transposed convolution as a sub-pixel convolution (:class:`SubPixelConvTranspose`:
-  the same weights, rearranged), for which OpenVINO's CPU kernels are several times faster at 1 to 64 channels, and
-  the decoder's first transposed convolution, on the 1x1 latent, as a matrix product (:class:`OnePixelConvTranspose`);
+* every BatchNorm folded into the convolution before it, every 4x4, stride-2 transposed convolution as a sub-pixel
+  convolution, and the decoder's first transposed convolution, on the 1x1 latent, as a matrix product (the generic
+  rewrites of :mod:`.fusion`);
 * the element-wise work on images, reconstructions and maps (grey conversion, tanh, squared error) done on
   ``(B, C, H*W)`` rows, which OpenVINO vectorises along the pixels instead of along one to three channels;
 * only the score the model reports (the reconstruction score needs no second encoder).
@@ -33,16 +32,16 @@ from anomalib.models.image.ganomaly.torch_model import Decoder, Encoder
 from torch import nn
 from torchvision.transforms.v2 import Compose, InterpolationMode, Normalize, Resize
 
-from .torch_model import LUMA, PkdganModel, ScoreType
+from ..anomaly_map import ScoreType
+from ..pre_processing import LUMA
+from ..torch_model import PkdganModel
+from .fusion import PRE_SHUFFLE_ACTIVATIONS, fuse, on_latent
 
 FORWARD_ORDER = {
     Encoder: ("input_layers", "extra_layers", "pyramid_features", "final_conv_layer"),
     Decoder: ("latent_input", "inverse_pyramid", "extra_layers", "final_layers"),
 }
 """The parts of Anomalib's GANomaly encoder and decoder, in the order their ``forward`` runs them."""
-
-PRE_SHUFFLE_ACTIVATIONS = (nn.ReLU, nn.LeakyReLU)
-"""Element-wise activations that move before a pixel shuffle, where OpenVINO fuses them into the convolution."""
 
 ROW_ACTIVATIONS = (nn.Tanh, *PRE_SHUFFLE_ACTIVATIONS)
 """Element-wise activations that a decoder's output may end with; run on rows (see the module docstring)."""
@@ -64,176 +63,6 @@ def layers_in_order(module: nn.Module) -> list[nn.Module]:
         return [module]
     children = [getattr(module, name) for name in parts]
     return [layer for child in children if child is not None for layer in layers_in_order(child)]
-
-
-def fold_batch_norm(layer: nn.Conv2d | nn.ConvTranspose2d, norm: nn.BatchNorm2d) -> nn.Module:
-    """Return a copy of ``layer``, with a bias, whose output is ``norm(layer(x))`` for ``norm`` in eval mode.
-
-    Example:
-        >>> conv, norm = nn.Conv2d(2, 4, 3, groups=2, bias=False), nn.BatchNorm2d(4).eval()
-        >>> _ = norm.running_mean.uniform_(), norm.running_var.uniform_(1, 2)
-        >>> x = torch.rand(1, 2, 5, 5)
-        >>> torch.allclose(fold_batch_norm(conv, norm)(x), norm(conv(x)), atol=1e-6)
-        True
-    """
-    scale = norm.running_var.add(norm.eps).rsqrt()
-    if norm.weight is not None:
-        scale = scale * norm.weight
-    shift = -norm.running_mean * scale
-    if norm.bias is not None:
-        shift = shift + norm.bias
-    if layer.bias is not None:
-        shift = shift + layer.bias * scale
-    weight = layer.weight.detach()
-    if isinstance(layer, nn.ConvTranspose2d):  # weight (C_in, C_out / groups, k, k): outputs in dim 1, per group
-        groups = layer.groups
-        grouped = weight.view(groups, weight.shape[0] // groups, *weight.shape[1:])
-        folded = (grouped * scale.view(groups, 1, -1, 1, 1)).view_as(weight)
-    else:
-        folded = weight * scale.view(-1, 1, 1, 1)
-    fused = deepcopy(layer)
-    fused.weight = nn.Parameter(folded.detach().clone())
-    fused.bias = nn.Parameter(shift.detach().clone())
-    return fused
-
-
-class SubPixelConvTranspose(nn.Module):
-    """A 4x4, stride-2, padding-1 ``ConvTranspose2d`` as a sub-pixel convolution with the same output.
-
-    Output row ``2i - 1`` of the transposed convolution takes kernel rows 2 and 0 over input rows ``i - 1`` and
-    ``i``; output row ``2i`` takes kernel rows 3 and 1 over the same two rows (columns alike). A 2x2 convolution
-    with padding 1 and four outputs per channel, one per (row, column) parity, computes both for ``i = 0..H``;
-    the pixel shuffle interleaves them into rows ``-1..2H`` and the crop keeps rows ``0..2H-1``. An element-wise
-    ``activation`` runs before the shuffle. The weights are the transposed convolution's, rearranged.
-
-    Example:
-        >>> layer = nn.ConvTranspose2d(4, 6, 4, stride=2, padding=1, groups=2)
-        >>> x = torch.rand(1, 4, 5, 7)
-        >>> torch.allclose(SubPixelConvTranspose(layer)(x), layer(x), atol=1e-6)
-        True
-    """
-
-    TAPS = ((2, 0), (3, 1))
-    """Kernel rows (columns) of the two taps over input rows ``i - 1`` and ``i``, for output parities odd, even."""
-
-    def __init__(self, layer: nn.ConvTranspose2d, activation: nn.Module | None = None) -> None:
-        super().__init__()
-        groups, channels_in, channels_out = layer.groups, layer.in_channels, layer.out_channels
-        weight = layer.weight.detach().view(groups, channels_in // groups, channels_out // groups, 4, 4)
-        weight = weight.permute(0, 2, 1, 3, 4)  # (groups, C_out / groups, C_in / groups, 4, 4)
-        taps = torch.tensor(self.TAPS)
-        # kernel[g, o, row parity, column parity, i, row tap, column tap]
-        kernel = weight[..., taps[:, None, :, None], taps[None, :, None, :]].permute(0, 1, 3, 4, 2, 5, 6)
-        self.conv = nn.Conv2d(channels_in, 4 * channels_out, 2, padding=1, groups=groups, bias=layer.bias is not None)
-        self.conv.weight = nn.Parameter(kernel.reshape(4 * channels_out, channels_in // groups, 2, 2).clone())
-        if layer.bias is not None:
-            self.conv.bias = nn.Parameter(layer.bias.detach().repeat_interleave(4))
-        self.activation = activation if activation is not None else nn.Identity()
-
-    @staticmethod
-    def applies_to(layer: nn.Module) -> bool:
-        """Whether ``layer`` is a transposed convolution this class rewrites."""
-        return (
-            isinstance(layer, nn.ConvTranspose2d)
-            and layer.kernel_size == (4, 4)
-            and layer.stride == (2, 2)
-            and layer.padding == (1, 1)
-            and layer.output_padding == (0, 0)
-            and layer.dilation == (1, 1)
-            and layer.padding_mode == "zeros"
-        )
-
-    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
-        """Up-sample ``(B, C_in, H, W)`` to ``(B, C_out, 2H, 2W)``."""
-        return F.pixel_shuffle(self.activation(self.conv(inputs)), 2)[..., 1:-1, 1:-1]
-
-
-class OnePixelConvTranspose(nn.Module):
-    """A stride-1, unpadded ``ConvTranspose2d`` of a 1x1 input (the decoder's latent) as one matrix product per group.
-
-    The weights are the transposed convolution's; an element-wise ``activation`` runs before the result takes its
-    ``(B, C_out, k, k)`` shape, so OpenVINO fuses it, and the bias, into the product.
-
-    Example:
-        >>> layer = nn.ConvTranspose2d(8, 6, 4, groups=2)
-        >>> latent = torch.rand(3, 8, 1, 1)
-        >>> torch.allclose(OnePixelConvTranspose(layer)(latent), layer(latent), atol=1e-6)
-        True
-    """
-
-    def __init__(self, layer: nn.ConvTranspose2d, activation: nn.Module | None = None) -> None:
-        super().__init__()
-        groups, (height, width) = layer.groups, layer.kernel_size
-        # weight (C_in, C_out / groups, k, k): per group, input channels by (output channel, row, column)
-        self.weight = nn.Parameter(layer.weight.detach().reshape(groups, layer.in_channels // groups, -1).clone())
-        bias = None if layer.bias is None else layer.bias.detach().repeat_interleave(height * width)
-        self.bias = None if bias is None else nn.Parameter(bias.view(groups, 1, -1).clone())
-        self.shape = (layer.out_channels, height, width)
-        self.activation = activation if activation is not None else nn.Identity()
-
-    @staticmethod
-    def applies_to(layer: nn.Module) -> bool:
-        """Whether ``layer`` is a transposed convolution whose output on a 1x1 input this class computes."""
-        return (
-            isinstance(layer, nn.ConvTranspose2d)
-            and layer.stride == (1, 1)
-            and layer.padding == (0, 0)
-            and layer.output_padding == (0, 0)
-            and layer.dilation == (1, 1)
-        )
-
-    def forward(self, latent: torch.Tensor) -> torch.Tensor:
-        """Map ``(B, C_in, 1, 1)`` to ``(B, C_out, k, k)``."""
-        batch, groups = latent.shape[0], self.weight.shape[0]
-        product = latent.view(batch, groups, 1, -1) @ self.weight
-        if self.bias is not None:
-            product = product + self.bias
-        return self.activation(product).view(batch, *self.shape)
-
-
-def on_latent(decoder: list[nn.Module]) -> list[nn.Module]:
-    """Compute the decoder's first transposed convolution, still on the 1x1 latent, as a matrix product.
-
-    Only 1x1 convolutions (which keep the latent 1x1) may come before it; otherwise the decoder is returned as it is.
-    """
-    for position, layer in enumerate(decoder):
-        if OnePixelConvTranspose.applies_to(layer):
-            following = decoder[position + 1 : position + 2]
-            activation = following[0] if following and isinstance(following[0], PRE_SHUFFLE_ACTIVATIONS) else None
-            rest = decoder[position + 1 + (activation is not None) :]
-            return [*decoder[:position], OnePixelConvTranspose(layer, activation), *rest]
-        if not (isinstance(layer, nn.Conv2d) and layer.kernel_size == (1, 1) and layer.padding == (0, 0)):
-            return decoder
-    return decoder
-
-
-def fuse(layers: list[nn.Module]) -> nn.Sequential:
-    """Fold every BatchNorm into the layer before it and make every 4x4, stride-2 transposed convolution sub-pixel.
-
-    Layers that match neither pattern are kept as they are, so any design runs, only less optimised.
-    """
-    fused: list[nn.Module] = []
-    position = 0
-    while position < len(layers):
-        layer, following = layers[position], layers[position + 1 : position + 2]
-        position += 1
-        if (
-            isinstance(layer, nn.Conv2d | nn.ConvTranspose2d)
-            and following
-            and isinstance(following[0], nn.BatchNorm2d)
-            and following[0].running_var is not None
-        ):
-            layer = fold_batch_norm(layer, following[0])
-            position += 1
-        if SubPixelConvTranspose.applies_to(layer):
-            activation = layers[position] if position < len(layers) else None
-            if isinstance(activation, PRE_SHUFFLE_ACTIVATIONS):
-                position += 1
-                layer = SubPixelConvTranspose(layer, activation)
-            else:
-                layer = SubPixelConvTranspose(layer)
-        fused.append(layer)
-    return nn.Sequential(*fused)
 
 
 def foldable_transforms(pre_processor: nn.Module | None) -> tuple[Resize | None, Normalize | None] | None:
@@ -272,7 +101,7 @@ class InputStage(nn.Module):
         num_channels: Channels the model takes (1: grey, 3: colour).
         input_size: Image height and width the model takes.
         always_resize: Trace the resize without the ``If`` that skips it (for calibrated INT8, see
-            :meth:`~.export.StudentExportMixin.to_openvino`).
+            :meth:`~.mixin.StudentExportMixin.to_openvino`).
     """
 
     def __init__(

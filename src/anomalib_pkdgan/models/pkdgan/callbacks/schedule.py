@@ -1,7 +1,7 @@
 # Copyright (C) 2026 anomalib-pkdgan developers
 # SPDX-License-Identifier: Apache-2.0
 
-"""How many training batches each phase of P-KDGAN gets.
+"""How many training batches each phase of P-KDGAN gets, and what the callbacks may use of the model.
 
 The phases are given in epochs, as in the paper and GANomaly's code (15 teacher, 15 frozen, 5 joint), but
 they run in training batches: an epoch of a 100-image folder holds 4 batches, so an epoch-counted schedule
@@ -14,6 +14,9 @@ the training loader's length, then
 
 Lightning counts ``max_steps`` in optimiser steps. P-KDGAN steps two optimisers (generator and
 discriminator) per batch and network trained: two in the teacher and frozen phases, four in the joint phase.
+
+The callbacks type the Lightning module as :class:`DistillationModule`, a protocol of the few attributes they read
+and write, so they do not import :mod:`..lightning_model` (which imports them).
 
 Example:
     >>> plan = plan_phases((15, 15, 5), batches_per_epoch=4, min_steps=700)
@@ -28,6 +31,13 @@ Example:
 import math
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
+
+    from ..torch_model import PkdganModel
 
 
 class Phase(IntEnum):
@@ -37,13 +47,24 @@ class Phase(IntEnum):
     FROZEN = 1
     JOINT = 2
 
+    @property
+    def trained(self) -> tuple[str, ...]:
+        """The networks this phase trains (``"teacher"``, ``"student"``), in the order the training step runs them.
+
+        Example:
+            >>> Phase.FROZEN.trained, Phase.JOINT.trained
+            (('student',), ('teacher', 'student'))
+        """
+        return {Phase.TEACHER: ("teacher",), Phase.FROZEN: ("student",), Phase.JOINT: ("teacher", "student")}[self]
+
 
 BATCHES_BETWEEN_VALIDATIONS = 100
 """When ``min_steps`` stretches the schedule over many short epochs (small data sets), validate (and so write
 checkpoints) about this often, in batches, rather than after every epoch; and always after the last batch."""
 
-OPTIMIZER_STEPS_PER_BATCH = {Phase.TEACHER: 2, Phase.FROZEN: 2, Phase.JOINT: 4}
-"""Optimiser steps (what Lightning's ``max_steps`` counts) of one training batch in each phase."""
+OPTIMIZER_STEPS_PER_BATCH = {phase: 2 * len(phase.trained) for phase in Phase}
+"""Optimiser steps (what Lightning's ``max_steps`` counts) of one training batch in each phase: a generator and a
+discriminator step per network trained."""
 
 
 @dataclass(frozen=True)
@@ -172,3 +193,38 @@ def epochs_between_validations(plan: PhasePlan, epochs: tuple[int, int, int], ba
 def epochs_needed(plan: PhasePlan, batches_per_epoch: int) -> int:
     """Epochs a plan's batches span."""
     return math.ceil(plan.total / batches_per_epoch)
+
+
+class PhaseSchedule(Protocol):
+    """The schedule callback as the other callbacks see it: its plan, once training has started."""
+
+    plan: PhasePlan | None
+
+
+class DistillationModule(Protocol):
+    """What the callbacks read and write of the Lightning module (:class:`~anomalib_pkdgan.Pkdgan`).
+
+    The schedule callback writes ``phase_index`` and ``schedule_step``; the model's training step counts
+    ``student_steps``.
+    """
+
+    model: "PkdganModel"
+    schedule: PhaseSchedule
+    phase_index: "torch.Tensor"
+    schedule_step: "torch.Tensor"
+    student_steps: "torch.Tensor"
+    teacher_pretrained: bool
+    training: bool
+    device: "torch.device"
+    pre_processor: "nn.Module | None"
+    post_processor: "nn.Module | None"
+
+    @property
+    def phase(self) -> Phase:
+        """The current training phase."""
+        ...
+
+    @property
+    def distills(self) -> bool:
+        """Whether the distillation loss has any weight."""
+        ...

@@ -3,10 +3,11 @@
 
 """Keep the networks of the validation with the best image AUROC, and restore them when training ends.
 
-A GAN's AUROC moves from one validation to the next (in the one-class benchmark the best validation was not the
-last in 10 of 16 runs). :class:`BestValidation` remembers, for the validations after the student has trained,
-everything inference depends on: the student's networks (generator, discriminator, latent projection, hint
-adapters; the teacher keeps its last weights, since only the student scores), the post-processor's normalisation
+A GAN's AUROC moves from one validation to the next, and the best validation is often not the last (how often, in
+the one-class benchmark: ``docs/results.md``). :class:`BestValidation` remembers, for the validations after the
+student has trained, everything inference depends on: the student's networks (generator, discriminator, latent
+projection, hint adapters; the teacher keeps its last weights, since only the student scores), the post-processor's
+normalisation
 and thresholds (computed from that same validation), the score type and the map smoothing. It is what
 ``ModelCheckpoint(monitor=..., mode="max")`` would give, without a file per improvement, and with the
 post-processor that belongs to the weights. Its :meth:`~BestValidation.state_dict` travels in Lightning checkpoints
@@ -31,7 +32,8 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
-from .torch_model import PkdganModel, ScoreType
+from ..anomaly_map import ScoreType
+from ..torch_model import PkdganModel
 
 
 def _copy(module: nn.Module, skip: str | None = None) -> dict[str, torch.Tensor]:
@@ -64,7 +66,7 @@ class BestValidation:
         """Keep this validation's state if its ``auroc`` is at least the best so far; say so.
 
         A tie keeps the later, more trained state: on an easy validation set the AUROC saturates at 1, and keeping
-        the first validation to reach it cost the digits demo 6 points of test AUROC (0.936 against 0.993).
+        the first validation to reach it would keep a student that trained less.
         """
         if auroc < self.auroc:
             return False

@@ -18,17 +18,15 @@ so far is part of the callback's state in checkpoints, so a resumed run ends as 
 
 import logging
 from itertools import chain
-from typing import TYPE_CHECKING, Any
+from typing import Any, cast
 
 from lightning.pytorch import Callback, LightningModule, Trainer
 from lightning.pytorch.trainer.states import TrainerFn
 
+from ..anomaly_map import ScoreType
 from .best_weights import BestValidation
-from .score_selection import best_map_sigma, best_score_type, score_aurocs, score_validation_set
-from .torch_model import ScoreType
-
-if TYPE_CHECKING:
-    from .lightning_model import Pkdgan
+from .schedule import DistillationModule
+from .validation_scores import best_map_sigma, best_score_type, score_aurocs, score_validation_set
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +68,7 @@ class ScoreSelection(Callback):
         self._pending = None
         if trainer.sanity_checking or not (self.score or self.map_sigma or self.best_weights):
             return
-        model: Pkdgan = pl_module  # type: ignore[assignment]
+        model = cast(DistillationModule, pl_module)
         transform = getattr(model.pre_processor, "transform", None)
         loaders = trainer.val_dataloaders
         batches = chain.from_iterable(loaders if isinstance(loaders, list) else [loaders])  # streamed, not stored
@@ -92,7 +90,7 @@ class ScoreSelection(Callback):
         """Offer this validation to the best so far; after the schedule's last validation, restore the best."""
         if self._pending is None:
             return
-        model: Pkdgan = pl_module  # type: ignore[assignment]
+        model = cast(DistillationModule, pl_module)
         step = int(model.schedule_step)
         self.best.offer(self._pending, model.model, model.post_processor, step)
         last, self._pending = self._pending, None
@@ -110,7 +108,7 @@ class ScoreSelection(Callback):
         )
 
     @staticmethod
-    def _choose_score(trainer: Trainer, model: "Pkdgan", aurocs: dict[ScoreType, float] | None) -> None:
+    def _choose_score(trainer: Trainer, model: DistillationModule, aurocs: dict[ScoreType, float] | None) -> None:
         if aurocs is None:
             logger.info(
                 "PKDGAN score_type='auto': no anomalous validation images, keeping the %s score.",

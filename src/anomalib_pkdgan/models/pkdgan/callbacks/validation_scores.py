@@ -12,7 +12,7 @@ smoothing of the anomaly map (``anomaly_map_sigma="auto"``) is chosen the same w
 
 Example:
     >>> import torch
-    >>> from anomalib_pkdgan.models.pkdgan.torch_model import ScoreType
+    >>> from anomalib_pkdgan.models.pkdgan.anomaly_map import ScoreType
     >>> labels = torch.tensor([0, 0, 1, 1])
     >>> aurocs = score_aurocs({ScoreType.LATENT: torch.tensor([0.1, 0.2, 0.3, 0.4]),
     ...                        ScoreType.RECONSTRUCTION: torch.tensor([0.4, 0.1, 0.2, 0.3])}, labels)
@@ -29,7 +29,8 @@ import torch.nn.functional as F  # noqa: N812
 from anomalib.data import Batch
 from torchmetrics.functional.classification import binary_auroc
 
-from .torch_model import PkdganModel, ScoreType, map_smoothing
+from ..anomaly_map import ScoreType, map_smoothing
+from ..torch_model import PkdganModel
 
 
 def score_aurocs(scores: dict[ScoreType, torch.Tensor], labels: torch.Tensor) -> dict[ScoreType, float] | None:
@@ -111,7 +112,7 @@ MAX_PIXELS = 2_000_000
 
 
 def best_map_sigma(maps: torch.Tensor, masks: torch.Tensor, sigmas: Sequence[float] = MAP_SIGMAS) -> dict[float, float]:
-    """Pixel AUROC of the anomaly maps smoothed with each sigma that fits the image (see :func:`.map_smoothing`).
+    """Pixel AUROC of the anomaly maps smoothed with each sigma that fits the image (see :func:`map_smoothing`).
 
     Example:
         >>> masks = torch.zeros(2, 1, 16, 16, dtype=torch.bool)

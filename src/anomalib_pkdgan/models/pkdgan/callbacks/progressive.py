@@ -31,12 +31,13 @@ Example:
 
 import logging
 import math
-from typing import TYPE_CHECKING, Any
+from typing import Any, cast
 
 from lightning.pytorch import Callback, LightningModule, Trainer
 from lightning.pytorch.utilities import rank_zero_warn
 
 from .schedule import (
+    DistillationModule,
     Phase,
     PhasePlan,
     epoch_limit_is_lightning_default,
@@ -44,9 +45,6 @@ from .schedule import (
     epochs_needed,
     plan_phases,
 )
-
-if TYPE_CHECKING:
-    from .lightning_model import Pkdgan
 
 logger = logging.getLogger(__name__)
 
@@ -100,7 +98,7 @@ class ProgressiveDistillation(Callback):
     def setup(self, trainer: Trainer, pl_module: LightningModule, stage: str) -> None:
         """Refuse a frozen phase without a teacher to distil from, before any work is done."""
         del trainer
-        model: Pkdgan = pl_module  # type: ignore[assignment]
+        model = cast(DistillationModule, pl_module)
         teacher, frozen, _ = self.epochs(model.teacher_pretrained)
         if stage == "fit" and teacher == 0 and frozen and not model.teacher_pretrained and model.distills:
             msg = (
@@ -111,7 +109,7 @@ class ProgressiveDistillation(Callback):
 
     def on_train_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
         """Plan the phases in batches, check a resumed run against the plan, and enter the current phase."""
-        model: Pkdgan = pl_module  # type: ignore[assignment]
+        model = cast(DistillationModule, pl_module)
         batches_per_epoch = trainer.num_training_batches
         if not math.isfinite(batches_per_epoch):
             msg = "PKDGAN needs a training dataloader with a length to plan its phases."
@@ -143,7 +141,7 @@ class ProgressiveDistillation(Callback):
             trainer.should_stop = True
         self._enter(trainer, model, self.plan.phase_at(int(model.schedule_step)))
 
-    def _check_resumed_phase(self, model: "Pkdgan") -> None:
+    def _check_resumed_phase(self, model: DistillationModule) -> None:
         """Refuse a resumed run whose schedule puts the last trained batch in another phase than the checkpoint's."""
         assert self.plan is not None
         step = int(model.schedule_step)
@@ -163,7 +161,7 @@ class ProgressiveDistillation(Callback):
         """Enter the phase of this batch; a frozen teacher stays in eval mode (fixed BatchNorm statistics)."""
         del batch, batch_idx
         assert self.plan is not None
-        model: Pkdgan = pl_module  # type: ignore[assignment]
+        model = cast(DistillationModule, pl_module)
         phase = self.plan.phase_at(int(model.schedule_step))
         if phase != model.phase:
             self._enter(trainer, model, phase)
@@ -176,14 +174,14 @@ class ProgressiveDistillation(Callback):
         """Count the batch; once the schedule is complete, validate one last time and stop."""
         del outputs, batch, batch_idx
         assert self.plan is not None
-        model: Pkdgan = pl_module  # type: ignore[assignment]
+        model = cast(DistillationModule, pl_module)
         model.schedule_step += 1
         if int(model.schedule_step) >= self.plan.total:
             trainer.should_stop = True
             trainer.check_val_every_n_epoch = 1  # so the stop is followed by a validation of the final model
 
     @staticmethod
-    def _enter(trainer: Trainer, model: "Pkdgan", phase: Phase) -> None:
+    def _enter(trainer: Trainer, model: DistillationModule, phase: Phase) -> None:
         """Freeze or unfreeze the teacher and drop the optimizer state the phase does not need."""
         if phase != model.phase:
             logger.info("PKDGAN enters phase %s after %d batches.", phase.name, int(model.schedule_step))
