@@ -26,8 +26,8 @@ import torch
 from lightning.pytorch import seed_everything
 
 from anomalib_pkdgan import Pkdgan, ScoreType
-from anomalib_pkdgan.models.pkdgan.score_selection import best_score_type, score_aurocs
-from anomalib_pkdgan.models.pkdgan.student_design import STUDENT_BLOCKS
+from anomalib_pkdgan.models.pkdgan.callbacks.validation_scores import best_score_type, score_aurocs
+from anomalib_pkdgan.models.pkdgan.components.student_design import STUDENT_BLOCKS
 from benchmarks.accuracy.flops import count
 from benchmarks.accuracy.one_class_benchmark import (
     BestEpochTestAUROC,

@@ -46,8 +46,8 @@ from anomalib.models import Ganomaly
 from lightning.pytorch import seed_everything
 
 from anomalib_pkdgan import Pkdgan, ScoreType
-from anomalib_pkdgan.models.pkdgan.schedule import plan_phases
-from anomalib_pkdgan.models.pkdgan.score_selection import best_score_type, score_aurocs
+from anomalib_pkdgan.models.pkdgan.callbacks.schedule import plan_phases
+from anomalib_pkdgan.models.pkdgan.callbacks.validation_scores import best_score_type, score_aurocs
 from anomalib_pkdgan.models.pkdgan.torch_model import teacher_width
 from benchmarks.common.cells import CellSchema
 from benchmarks.common.paths import RESULTS, WORK

@@ -22,8 +22,8 @@ from anomalib.metrics.threshold.f1_adaptive_threshold import _F1AdaptiveThreshol
 from sklearn.metrics import roc_auc_score
 from torchmetrics.functional.classification import binary_auroc
 
-from anomalib_pkdgan.models.pkdgan.score_selection import best_map_sigma
-from anomalib_pkdgan.models.pkdgan.torch_model import map_smoothing
+from anomalib_pkdgan.models.pkdgan.anomaly_map import map_smoothing
+from anomalib_pkdgan.models.pkdgan.callbacks.validation_scores import best_map_sigma
 from benchmarks.common.baselines import fit_on_validation
 
 KNN_K = (1, 5)

@@ -79,7 +79,8 @@ def main() -> None:
     fp32_path = engine.export(model, export_type=ExportType.OPENVINO, export_root=args.work / "fp32")
     core = ov.Core()
     fp32 = core.compile_model(str(fp32_path), "CPU", OPENVINO_FP32_CONFIG)
-    # What a user gets without the FP32 hint: bfloat16 inference on CPUs that have it (see anomalib_pkdgan.deploy).
+    # What a user gets without the FP32 hint: bfloat16 inference on CPUs that have it
+    # (see anomalib_pkdgan.models.pkdgan.export.openvino).
     default_precision = core.compile_model(str(fp32_path), "CPU")
     default_scores = ov_scores(default_precision, test_images)
     fp32_scores = ov_scores(fp32, test_images)

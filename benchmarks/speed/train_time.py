@@ -31,7 +31,12 @@ from anomalib.engine import Engine
 from lightning.pytorch import Callback, LightningModule, Trainer
 
 from anomalib_pkdgan import Pkdgan
-from anomalib_pkdgan.models.pkdgan.schedule import Phase, epochs_between_validations, epochs_needed, plan_phases
+from anomalib_pkdgan.models.pkdgan.callbacks.schedule import (
+    Phase,
+    epochs_between_validations,
+    epochs_needed,
+    plan_phases,
+)
 from benchmarks.common.cells import CellSchema
 from benchmarks.common.paths import RESULTS, WORK
 from benchmarks.defects.data import COUNTS, DEFECTS, Settings, write_dataset
