@@ -34,6 +34,7 @@ from .anomaly_map import ScoreType
 from .callbacks import Phase, ProgressiveDistillation, ScoreSelection
 from .checkpoint import PkdganCheckpointMixin, load_teacher_state
 from .components import GanNetwork, GanOutput
+from .components.distill_inputs import check_distill_inputs
 from .divergence import DivergenceGuard
 from .export import StudentExportMixin
 from .loss import DiscriminatorLoss, DistillationLoss, GeneratorLoss, reinitialise_if_won
@@ -84,6 +85,11 @@ class Pkdgan(PkdganCheckpointMixin, StudentExportMixin, AnomalibModule):
         wenc: Encoder (latent consistency) weight of each GAN's generator loss.
         w_distill_latent: Weight of the student-to-teacher latent distillation term (0.1, chosen on validation).
         w_distill_reconstruction: Weight of the student-to-teacher reconstruction distillation term.
+        w_distill_score: Weight of the term that copies the teacher's latent anomaly vector ``z - z'`` into the
+            student's (projected) one, on every distilled input; 0, the default, adds none.
+        distill_inputs: Inputs the distillation loss also covers besides the normal batch: ``"normal"`` (none,
+            the paper's), ``"mixup"``, ``"cutpaste"``, ``"noise"`` or ``"generated"`` (see
+            :mod:`.components.distill_inputs`).
         w_distill_hint: Weight of FitNets-style hints on the intermediate feature maps of the generators' encoder
             and decoder through trained 1x1 adapters (see :mod:`.components.hints`); 0, the default, adds no hints.
         lr: Adam learning rate of the teacher's optimizers (GANomaly's 2e-4), and of the student's unless
@@ -130,6 +136,8 @@ class Pkdgan(PkdganCheckpointMixin, StudentExportMixin, AnomalibModule):
         w_distill_latent: float = 0.1,
         w_distill_reconstruction: float = 50.0,
         w_distill_hint: float = 0.0,
+        w_distill_score: float = 0.0,
+        distill_inputs: str = "normal",
         lr: float = 2e-4,
         student_lr: float | None = None,
         beta1: float = 0.5,
@@ -180,7 +188,10 @@ class Pkdgan(PkdganCheckpointMixin, StudentExportMixin, AnomalibModule):
         self.schedule = ProgressiveDistillation(teacher_epochs, frozen_epochs, joint_epochs, min_schedule_steps)
         self.generator_loss = GeneratorLoss(wadv, wcon, wenc)
         self.discriminator_loss = DiscriminatorLoss()
-        self.distillation_loss = DistillationLoss(w_distill_latent, w_distill_reconstruction, w_distill_hint)
+        self.distillation_loss = DistillationLoss(
+            w_distill_latent, w_distill_reconstruction, w_distill_hint, w_distill_score
+        )
+        self.distill_inputs = check_distill_inputs(distill_inputs)
         student_lr = lr if student_lr is None else student_lr
         for name, value in (("lr", lr), ("student_lr", student_lr)):
             if not value > 0:
@@ -213,7 +224,7 @@ class Pkdgan(PkdganCheckpointMixin, StudentExportMixin, AnomalibModule):
     def distills(self) -> bool:
         """Whether the distillation loss has any weight (``False`` trains the student alone)."""
         loss = self.distillation_loss
-        return bool(loss.w_latent or loss.w_reconstruction or loss.w_hint)
+        return bool(loss.w_latent or loss.w_reconstruction or loss.w_hint or loss.w_score)
 
     def configure_optimizers(self) -> list[optim.Optimizer]:
         """Adam for the teacher's generator and discriminator (``lr``) and the student's (``student_lr``)."""
@@ -276,6 +287,11 @@ class Pkdgan(PkdganCheckpointMixin, StudentExportMixin, AnomalibModule):
                 outputs["student"], outputs["teacher"], self.model.latent_projection, self.model.hint_adapters
             )
             terms.update({f"distill/{term}": value for term, value in distill.items()})
+            if self.distill_inputs != "normal":
+                off_normal = self.distillation_loss.off_normal(
+                    self.model, self.distill_inputs, images, outputs["teacher"]
+                )
+                terms.update({f"distill_off/{term}": value for term, value in off_normal.items()})
 
         if self._finite(terms):
             for generator_opt, _ in trained.values():

@@ -28,6 +28,7 @@ from anomalib.models.image.ganomaly.loss import DiscriminatorLoss
 from anomalib.models.image.ganomaly.torch_model import GanomalyModel
 from torch import nn
 
+from .components.distill_inputs import off_normal_inputs
 from .components.gan_network import GanNetwork, GanOutput
 
 __all__ = [
@@ -112,6 +113,8 @@ class DistillationLoss(nn.Module):
     * ``distill_reconstruction``: L1 distance between the student's and the teacher's reconstructions
       (weight ``w_reconstruction``; the default matches the contextual weight, since it is the same kind
       of pixel L1 term).
+    * ``distill_score`` (only with ``w_score > 0``): the teacher's latent anomaly vector ``z - z'`` copied by the
+      student's projected one (mean squared distance), so the student's latent score follows the teacher's.
     * ``distill_hint`` (only with ``w_hint > 0``): FitNets-style hints, the mean over the stages of ``G_E``
       and ``G_D`` of the squared distance between the adapted student feature map and the teacher's (see
       :mod:`.components.hints`; the outputs must carry ``features``).
@@ -123,13 +126,17 @@ class DistillationLoss(nn.Module):
         w_latent: Weight of the latent term.
         w_reconstruction: Weight of the reconstruction term.
         w_hint: Weight of the hint term (0: no hints).
+        w_score: Weight of the anomaly-vector term (0: none).
     """
 
-    def __init__(self, w_latent: float = 0.1, w_reconstruction: float = 50.0, w_hint: float = 0.0) -> None:
+    def __init__(
+        self, w_latent: float = 0.1, w_reconstruction: float = 50.0, w_hint: float = 0.0, w_score: float = 0.0
+    ) -> None:
         super().__init__()
         self.w_latent = w_latent
         self.w_reconstruction = w_reconstruction
         self.w_hint = w_hint
+        self.w_score = w_score
 
     def forward(
         self,
@@ -137,6 +144,7 @@ class DistillationLoss(nn.Module):
         teacher: GanOutput,
         projection: nn.Module,
         adapters: Sequence[nn.Module] | None = None,
+        hints: bool = True,
     ) -> dict[str, torch.Tensor]:
         """Weighted terms of the distillation loss.
 
@@ -145,6 +153,7 @@ class DistillationLoss(nn.Module):
             teacher: Teacher generator output for the same images.
             projection: Maps student latents ``(B, l_s, 1, 1)`` to ``(B, l_t, 1, 1)``.
             adapters: One 1x1 convolution per hinted stage (needed when ``w_hint > 0``).
+            hints: Add the hint term when ``w_hint > 0`` (``False`` for inputs run without feature maps).
 
         Returns:
             dict[str, torch.Tensor]: ``distill_latent``, ``distill_reconstruction`` and, with hints,
@@ -158,7 +167,10 @@ class DistillationLoss(nn.Module):
             "distill_latent": self.w_latent * latent,
             "distill_reconstruction": self.w_reconstruction * F.l1_loss(student.reconstruction, teacher.reconstruction),
         }
-        if self.w_hint:
+        if self.w_score:
+            vector = projection(student.latent_i - student.latent_o)
+            terms["distill_score"] = self.w_score * F.mse_loss(vector, teacher.latent_i - teacher.latent_o)
+        if self.w_hint and hints:
             if adapters is None or not student.features or len(student.features) != len(teacher.features):
                 msg = "PKDGAN hints need both networks' feature maps (forward(..., features=True)) and the adapters."
                 raise ValueError(msg)
@@ -168,3 +180,24 @@ class DistillationLoss(nn.Module):
             ]
             terms["distill_hint"] = self.w_hint * torch.stack(hints).mean()
         return terms
+
+    def off_normal(
+        self, model: nn.Module, kind: str, images: torch.Tensor, teacher: GanOutput
+    ) -> dict[str, torch.Tensor]:
+        """Weighted terms on inputs of ``kind`` made from the normal ``images`` (see :mod:`.components.distill_inputs`).
+
+        The teacher's response to them is the target and is never trained towards the student's.
+
+        Args:
+            model: The :class:`~.torch_model.PkdganModel` (its teacher, student and latent projection).
+            kind: One of the ``distill_inputs`` choices other than ``"normal"``.
+            images: The normal batch, with the model's channels.
+            teacher: The teacher's output for ``images`` (its latents seed the ``"generated"`` inputs).
+        """
+        network = model.teacher
+        inputs = off_normal_inputs(kind, images, network.generator.decoder, teacher.latent_i)
+        if inputs.shape[-2:] != images.shape[-2:]:  # generated images are canvas-sized
+            inputs = network.crop(inputs)
+        with torch.no_grad():
+            target = network(inputs)
+        return self(model.student(inputs), target, model.latent_projection, hints=False)
