@@ -60,9 +60,9 @@ def test_loads_mnist_from_a_torchvision_root_without_downloading(tmp_path):
     assert torch.all((item.image >= 0) & (item.image <= 1))
 
 
-def test_missing_data_names_the_data_set_and_the_offline_fetch_script(tmp_path):
+def test_missing_data_names_the_data_set_and_how_to_get_it(tmp_path):
     dm = OneClassVision(root=tmp_path, dataset="fashion_mnist", normal_class=0)
-    with pytest.raises(FileNotFoundError, match=r"FashionMNIST was not found under root=.*fetch_datasets\.sh"):
+    with pytest.raises(FileNotFoundError, match=r"FashionMNIST was not found under root=.*download=True"):
         dm.setup()
     assert not (tmp_path / "one_class_png" / "fashion_mnist").exists()
 

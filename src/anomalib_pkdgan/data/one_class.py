@@ -15,9 +15,9 @@ The images are written once as PNG files under ``root/one_class_png`` (see :func
 file-based Anomalib datasets: batches are ``ImageBatch``es, and Anomalib's visualiser, inferencers and
 ``Folder`` datamodule can use the very same files.
 
-Data sources: MNIST, Fashion-MNIST and CIFAR-10 through ``torchvision.datasets`` from ``root`` (with
-``download=True`` torchvision fetches them; offline, ``bash ../shared/data/fetch_datasets.sh ROOT``
-fills ``ROOT`` with MNIST and Fashion-MNIST). ``digits`` is scikit-learn's 8x8 hand-written digits,
+Data sources: MNIST and Fashion-MNIST through ``torchvision.datasets`` from ``root``, CIFAR-10 from
+torchvision's file layout under ``root`` (:mod:`.cifar10`); with ``download=True`` torchvision fetches them,
+offline they must be in that layout already. ``digits`` is scikit-learn's 8x8 hand-written digits,
 shipped inside scikit-learn, for demos and tests that must not download anything.
 
 Example:
@@ -42,6 +42,7 @@ from anomalib.data.utils import LabelName
 from torch.utils.data import DataLoader
 from torchvision.transforms.v2 import Transform
 
+from .cifar10 import read_cifar10
 from .sampler import EpochSeededSampler
 
 logger = logging.getLogger(__name__)
@@ -64,12 +65,10 @@ def _from_torchvision(name: str, root: Path, train: bool, download: bool) -> Cla
     try:
         data = cls(root=str(root), train=train, download=download)
     except RuntimeError as error:
-        hint = (
-            " Offline, `bash ../shared/data/fetch_datasets.sh ROOT` fills ROOT with MNIST and Fashion-MNIST."
-            if name != "cifar10"
-            else ""
+        msg = (
+            f"{cls.__name__} was not found under root={root} (download={download}): put it there in torchvision's "
+            "layout, or pass download=True where the internet is reachable."
         )
-        msg = f"{cls.__name__} was not found under root={root} (download={download}).{hint}"
         raise FileNotFoundError(msg) from error
     images = torch.as_tensor(np.asarray(data.data))
     images = images.unsqueeze(1) if images.ndim == 3 else images.permute(0, 3, 1, 2)
@@ -106,6 +105,8 @@ def load_split(name: str, root: str | Path, train: bool, download: bool = False)
         raise ValueError(msg)
     if name == "digits":
         return _from_sklearn_digits(train)
+    if name == "cifar10" and not download:
+        return ClassificationSplit(*read_cifar10(root, train))
     return _from_torchvision(name, Path(root), train, download)
 
 
