@@ -98,6 +98,17 @@ def test_distillation_weight_sweep_writes_validation_rows_and_resumes(tmp_path):
 
 
 @pytest.mark.slow
+def test_distill_inputs_sweep_records_both_scores_and_resumes(tmp_path):
+    rows = run_sweep_twice(tmp_path, "distill_inputs_sweep", ["--settings", "alone,cutpaste:1"], "distill_inputs.csv")
+    assert [r["setting"] for r in rows] == ["alone", "cutpaste:1"]
+    for row in rows:
+        for split in ("val", "test"):
+            assert 0.0 <= float(row[f"{split}_auroc_latent"]) <= 1.0
+            assert 0.0 <= float(row[f"{split}_auroc_reconstruction"]) <= 1.0
+    assert len(list((tmp_path / "work" / "teachers").glob("*/teacher.pt"))) == 1  # only P-KDGAN needs the teacher
+
+
+@pytest.mark.slow
 def test_capacity_sweep_records_cost_and_validation_choice_and_resumes(tmp_path):
     rows = run_sweep_twice(tmp_path, "capacity_sweep", ["--students", "2:4,4:8"], "capacity_sweep.csv")
     assert [(r["student_features"], r["student_latent"]) for r in rows] == [("2", "4"), ("4", "8")]
@@ -140,6 +151,7 @@ def test_every_key_column_names_another_cell_and_no_other_column_does(bench):
         "distill_sweep.csv",
         "capacity_sweep.csv",
         "small_data.csv",
+        "distill_inputs.csv",
     }
     for schema in cells.SCHEMAS:
         row = schema_row(schema)
@@ -150,7 +162,7 @@ def test_every_key_column_names_another_cell_and_no_other_column_does(bench):
     assert "epochs" in [name for name, _ in cells.DISTILL.key_columns]
 
 
-@pytest.mark.parametrize("name", ["ONECLASS", "DISTILL", "CAPACITY", "SMALL_DATA"])
+@pytest.mark.parametrize("name", ["ONECLASS", "DISTILL", "CAPACITY", "SMALL_DATA", "DISTILL_INPUTS"])
 def test_a_written_cell_is_done_when_read_back(bench, tmp_path, name):
     schema = getattr(bench("benchmarks.common.cells"), name)
     row = schema_row(schema)

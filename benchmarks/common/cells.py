@@ -164,5 +164,19 @@ SMALL_DATA = CellSchema(
 """``small_data.py``: P-KDGAN (one ``min_schedule_steps`` and batch size) or a pixel baseline (both empty) on one
 (data set, class, training-set size, seed) folder."""
 
-SCHEMAS = (ONECLASS, DISTILL, CAPACITY, SMALL_DATA)
+DISTILL_INPUTS = CellSchema(
+    file="distill_inputs.csv",
+    columns=(
+        "dataset", "normal_class", "seed", "epochs", "batch_size", "setting",
+        "val_auroc_latent", "val_auroc_reconstruction", "test_auroc_latent", "test_auroc_reconstruction",
+        "train_seconds",
+    ),
+    key_columns=(
+        ("dataset", str), ("normal_class", int), ("seed", int), ("epochs", int), ("batch_size", int), ("setting", str),
+    ),
+)  # fmt: skip
+"""``distill_inputs_sweep.py``: the student alone or P-KDGAN with one ``distill_inputs[:w_distill_score]`` setting on
+one (data set, class, seed, epochs, batch size)."""
+
+SCHEMAS = (ONECLASS, DISTILL, CAPACITY, SMALL_DATA, DISTILL_INPUTS)
 """Every per-cell result file."""
