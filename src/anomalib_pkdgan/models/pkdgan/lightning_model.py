@@ -36,6 +36,7 @@ from .checkpoint import PkdganCheckpointMixin, load_teacher_state
 from .components import GanNetwork, GanOutput
 from .components.distill_inputs import check_distill_inputs
 from .divergence import DivergenceGuard
+from .evaluator import MaskAwareEvaluator
 from .export import StudentExportMixin
 from .loss import DiscriminatorLoss, DistillationLoss, GeneratorLoss, reinitialise_if_won
 from .pre_processing import default_pre_processor
@@ -304,9 +305,12 @@ class Pkdgan(PkdganCheckpointMixin, StudentExportMixin, AnomalibModule):
             network = getattr(self.model, name)
             terms[f"{name}/discriminator"] = self._discriminator_step(network, outputs[name], discriminator_opt, name)
 
+        # Per step: the loss terms, their sum (``train_loss``, in the progress bar) and the phase as an integer.
         logged = {f"train/{name}": value.detach() for name, value in terms.items()}
-        self.log_dict(logged, on_step=False, on_epoch=True, batch_size=images.shape[0])
-        self.log("phase", float(phase), on_step=False, on_epoch=True, prog_bar=True, batch_size=images.shape[0])
+        self.log_dict(logged, on_step=True, on_epoch=False, batch_size=images.shape[0])
+        total = torch.stack(list(logged.values())).sum()
+        self.log("train_loss", total, on_step=True, on_epoch=False, prog_bar=True, batch_size=images.shape[0])
+        self.log("phase", int(phase), on_step=True, on_epoch=False, prog_bar=True, batch_size=images.shape[0])
         return None
 
     def validation_step(self, batch: Batch, *args: Any, **kwargs: Any) -> STEP_OUTPUT:
@@ -316,10 +320,9 @@ class Pkdgan(PkdganCheckpointMixin, StudentExportMixin, AnomalibModule):
         return batch.update(**predictions._asdict())
 
     def configure_evaluator(self) -> Evaluator:  # type: ignore[override]
-        """Anomalib's default metrics plus PRO (per-region overlap), computed wherever masks exist."""
-        evaluator = super().configure_evaluator()
-        evaluator.test_metrics.append(PRO(fields=["anomaly_map", "gt_mask"], prefix="pixel_", strict=False))
-        return evaluator
+        """Anomalib's default metrics plus PRO (per-region overlap); pixel metrics only where the data has masks."""
+        pro = PRO(fields=["anomaly_map", "gt_mask"], prefix="pixel_", strict=False)
+        return MaskAwareEvaluator(test_metrics=[*super().configure_evaluator().test_metrics, pro])
 
     @property
     def trainer_arguments(self) -> dict[str, Any]:
