@@ -18,6 +18,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "2")
 
 TINY = {
     "input_size": (32, 32),
+    "num_input_channels": 1,  # given, as input_size: the tests' colour noise is converted to grey unless they say so
     "teacher_features": 8,
     "teacher_latent": 16,
     "student_features": 2,

@@ -23,6 +23,9 @@ from anomalib_pkdgan import PKDGAN, Pkdgan
 from anomalib_pkdgan._compat import CHECKPOINTS_LOAD_WEIGHTS_ONLY
 from anomalib_pkdgan.models.pkdgan.callbacks.validation_scores import MAP_SIGMAS
 
+# Anomalib's suite fits with max_epochs=1, which shortens the schedule with a warning (checked in ``suite``).
+pytestmark = pytest.mark.filterwarnings("ignore:PKDGAN's schedule:UserWarning")
+
 
 def write_mvtec_folder(root: Path, category: str = "dummy", size: int = 64, seed: int = 0) -> Path:
     """Write a tiny MVTec AD-format category: 8 good training images, 4 good and 4 defective test images + masks."""
@@ -67,7 +70,8 @@ def suite(tmp_path_factory):
         return get_model("pkdgan"), datamodule, engine
 
     model, datamodule, engine = objects()
-    engine.fit(model=model, datamodule=datamodule)
+    with pytest.warns(UserWarning, match="every phase is shortened in proportion"):
+        engine.fit(model=model, datamodule=datamodule)
     checkpoint = project_path / model.name / datamodule.name / "dummy" / "v0" / "weights" / "lightning" / "model.ckpt"
     return objects, checkpoint, model
 

@@ -35,10 +35,12 @@ from .callbacks import Phase, ProgressiveDistillation, ScoreSelection
 from .checkpoint import PkdganCheckpointMixin, load_teacher_state
 from .components import GanNetwork, GanOutput
 from .components.distill_inputs import check_distill_inputs
+from .data_fit import DEFAULT_INPUT_SIZE, fitted_input, look_at
 from .divergence import DivergenceGuard
+from .evaluator import MaskAwareEvaluator
 from .export import StudentExportMixin
 from .loss import DiscriminatorLoss, DistillationLoss, GeneratorLoss, reinitialise_if_won
-from .pre_processing import default_pre_processor
+from .pre_processing import default_pre_processor, set_resize
 from .torch_model import PkdganModel, teacher_width
 
 logger = logging.getLogger(__name__)
@@ -51,8 +53,11 @@ class Pkdgan(PkdganCheckpointMixin, StudentExportMixin, AnomalibModule):
     """P-KDGAN: a compact student GAN distilled progressively from a large teacher GAN.
 
     Args:
-        input_size: Image height and width the networks take; the default pre-processor resizes to it.
-        num_input_channels: 1 (grey) or 3 (colour). RGB batches are converted to this inside the model.
+        input_size: Image height and width the networks take; the default pre-processor resizes to it. ``None``
+            (default): 32x32, or 128x128 when the training images are at least 128 pixels on their shorter side
+            (decided when the fit starts, see :mod:`.data_fit`).
+        num_input_channels: 1 (grey) or 3 (colour). RGB batches are converted to this inside the model. ``None``
+            (default): 3 when the training images have colour, else 1.
         teacher_features: Teacher base width, or ``"auto"`` (the default): GANomaly's 64 at 32x32, halved for each
             doubling of the image size (32 at 64x64, 16 at 128x128; see :func:`.torch_model.teacher_width`), so
             larger images train in a fraction of the time (training times: ``docs/results.md``).
@@ -114,8 +119,8 @@ class Pkdgan(PkdganCheckpointMixin, StudentExportMixin, AnomalibModule):
 
     def __init__(
         self,
-        input_size: Sequence[int] = (32, 32),
-        num_input_channels: int = 1,
+        input_size: Sequence[int] | None = None,
+        num_input_channels: int | None = None,
         teacher_features: int | str = "auto",
         teacher_latent: int = 100,
         student_features: int = 3,
@@ -149,10 +154,14 @@ class Pkdgan(PkdganCheckpointMixin, StudentExportMixin, AnomalibModule):
         evaluator: Evaluator | bool = True,
         visualizer: Visualizer | bool = True,
     ) -> None:
+        self.from_data = {"input_size": input_size is None, "num_input_channels": num_input_channels is None}
+        input_size = DEFAULT_INPUT_SIZE if input_size is None else input_size
+        num_input_channels = 1 if num_input_channels is None else num_input_channels
         if len(input_size) != 2:
             msg = f"PKDGAN input_size must be (height, width), got {input_size!r}."
             raise ValueError(msg)
         width = teacher_width(input_size, teacher_features)  # hparams keep the argument ("auto"), not the width
+        self.teacher_features = teacher_features
         if score_type not in {"auto", *ScoreType}:
             msg = f"PKDGAN score_type must be 'auto', 'latent' or 'reconstruction', got {score_type!r}."
             raise ValueError(msg)
@@ -163,22 +172,22 @@ class Pkdgan(PkdganCheckpointMixin, StudentExportMixin, AnomalibModule):
             seed_everything(seed, workers=True)
         if pre_processor is True:
             pre_processor = self.configure_pre_processor(input_size)
+        else:
+            self.from_data["input_size"] = False  # the user's pre-processor decides the size the networks get
         super().__init__(
             pre_processor=pre_processor, post_processor=post_processor, evaluator=evaluator, visualizer=visualizer
         )
-        self.model = PkdganModel(
-            input_size=input_size,
-            num_input_channels=num_input_channels,
-            teacher_features=width,
-            teacher_latent=teacher_latent,
-            student_features=student_features,
-            student_latent=student_latent,
-            extra_layers=extra_layers,
-            student_block=student_block,
-            score_type=ScoreType.LATENT if score_type == "auto" else score_type,
-            anomaly_map_sigma=0.0 if anomaly_map_sigma == "auto" else float(anomaly_map_sigma),
-            hints=w_distill_hint > 0,
-        )
+        self.network_args: dict[str, Any] = {  # what PkdganModel takes besides the size, channels and width
+            "teacher_latent": teacher_latent,
+            "student_features": student_features,
+            "student_latent": student_latent,
+            "extra_layers": extra_layers,
+            "student_block": student_block,
+            "score_type": ScoreType.LATENT if score_type == "auto" else score_type,
+            "anomaly_map_sigma": 0.0 if anomaly_map_sigma == "auto" else float(anomaly_map_sigma),
+            "hints": w_distill_hint > 0,
+        }
+        self.model = PkdganModel(input_size, num_input_channels, width, **self.network_args)
         for name in UNSAVED_HYPERPARAMETERS:
             self._hparams.pop(name, None)
             self._hparams_initial.pop(name, None)
@@ -246,6 +255,69 @@ class Pkdgan(PkdganCheckpointMixin, StudentExportMixin, AnomalibModule):
         callbacks = list(callbacks) if isinstance(callbacks, Sequence) else [callbacks]
         return [*callbacks, self.schedule, self.selection]
 
+    def setup(self, stage: str) -> None:
+        """When a fit starts, fit the networks' size and channels left at ``None`` to the training images."""
+        super().setup(stage)
+        datamodule = getattr(self.trainer, "datamodule", None)
+        dataset = getattr(datamodule, "train_data", None)
+        if stage != "fit" or not any(self.from_data.values()) or dataset is None:
+            return
+        look = look_at(dataset)
+        if look is None:
+            return
+        input_size, channels = fitted_input(
+            look,
+            None if self.from_data["input_size"] else self.model.student.input_size,
+            None if self.from_data["num_input_channels"] else self.model.num_input_channels,
+        )
+        if self._rebuild(input_size, channels):
+            kind = "colour" if look.colour else "grey"
+            logger.info(
+                "PKDGAN trains at %dx%d with %d channel(s), fitted to the %s %dx%d training images (set "
+                "--model.input_size and --model.num_input_channels, or use a config such as configs/mvtecad.yaml, "
+                "to choose).",
+                *input_size,
+                channels,
+                kind,
+                look.height,
+                look.width,
+            )
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        """Build the networks at the size and channels a checkpoint was trained with, where they were left open."""
+        saved = checkpoint.get("hyper_parameters", {})
+        current = {"input_size": self.model.student.input_size, "num_input_channels": self.model.num_input_channels}
+        wanted = {
+            name: tuple(saved[name]) if name == "input_size" else int(saved[name])
+            for name in current
+            if self.from_data[name] and saved.get(name) is not None
+        }
+        self._rebuild(
+            wanted.get("input_size", current["input_size"]),
+            wanted.get("num_input_channels", current["num_input_channels"]),
+        )
+        super().on_load_checkpoint(checkpoint)
+
+    def _rebuild(self, input_size: Sequence[int], channels: int) -> bool:
+        """Build new networks (and the default pre-processor's resize) for another size or channel count."""
+        input_size = (int(input_size[0]), int(input_size[1]))
+        if (input_size, channels) == (self.model.student.input_size, self.model.num_input_channels):
+            return False
+        if self.teacher_pretrained:
+            msg = (
+                f"PKDGAN's teacher_checkpoint holds a {self.model.num_input_channels}-channel "
+                f"{self.model.student.input_size[0]}x{self.model.student.input_size[1]} teacher, but the training "
+                f"images need {channels} channel(s) at {input_size[0]}x{input_size[1]}. Set --model.input_size and "
+                "--model.num_input_channels as in the run that trained the teacher."
+            )
+            raise ValueError(msg)
+        width = teacher_width(input_size, self.teacher_features)
+        self.model = PkdganModel(input_size, channels, width, **self.network_args)
+        if self.from_data["input_size"]:
+            set_resize(self.pre_processor, input_size)
+        self._hparams["input_size"], self._hparams["num_input_channels"] = list(input_size), channels
+        return True
+
     def _discriminator_step(self, network: GanNetwork, output: GanOutput, optimizer: Any, name: str) -> torch.Tensor:
         pred_real, _ = network.discriminate(output.canvas.detach())
         pred_fake, _ = network.discriminate(output.reconstruction.detach())
@@ -304,9 +376,12 @@ class Pkdgan(PkdganCheckpointMixin, StudentExportMixin, AnomalibModule):
             network = getattr(self.model, name)
             terms[f"{name}/discriminator"] = self._discriminator_step(network, outputs[name], discriminator_opt, name)
 
+        # Per step: the loss terms, their sum (``train_loss``, in the progress bar) and the phase as an integer.
         logged = {f"train/{name}": value.detach() for name, value in terms.items()}
-        self.log_dict(logged, on_step=False, on_epoch=True, batch_size=images.shape[0])
-        self.log("phase", float(phase), on_step=False, on_epoch=True, prog_bar=True, batch_size=images.shape[0])
+        self.log_dict(logged, on_step=True, on_epoch=False, batch_size=images.shape[0])
+        total = torch.stack(list(logged.values())).sum()
+        self.log("train_loss", total, on_step=True, on_epoch=False, prog_bar=True, batch_size=images.shape[0])
+        self.log("phase", int(phase), on_step=True, on_epoch=False, prog_bar=True, batch_size=images.shape[0])
         return None
 
     def validation_step(self, batch: Batch, *args: Any, **kwargs: Any) -> STEP_OUTPUT:
@@ -316,10 +391,9 @@ class Pkdgan(PkdganCheckpointMixin, StudentExportMixin, AnomalibModule):
         return batch.update(**predictions._asdict())
 
     def configure_evaluator(self) -> Evaluator:  # type: ignore[override]
-        """Anomalib's default metrics plus PRO (per-region overlap), computed wherever masks exist."""
-        evaluator = super().configure_evaluator()
-        evaluator.test_metrics.append(PRO(fields=["anomaly_map", "gt_mask"], prefix="pixel_", strict=False))
-        return evaluator
+        """Anomalib's default metrics plus PRO (per-region overlap); pixel metrics only where the data has masks."""
+        pro = PRO(fields=["anomaly_map", "gt_mask"], prefix="pixel_", strict=False)
+        return MaskAwareEvaluator(test_metrics=[*super().configure_evaluator().test_metrics, pro])
 
     @property
     def trainer_arguments(self) -> dict[str, Any]:

@@ -18,7 +18,9 @@ Example:
 """
 
 import torch
+from anomalib.data.transforms.utils import extract_transforms_by_type
 from anomalib.pre_processing import PreProcessor
+from anomalib.pre_processing.utils.transform import get_exportable_transform
 from torchvision.transforms.v2 import Compose, Normalize, Resize
 
 LUMA = (0.2989, 0.587, 0.114)
@@ -35,6 +37,23 @@ def default_pre_processor(image_size: tuple[int, int]) -> PreProcessor:
             ]
         ),
     )
+
+
+def set_resize(pre_processor: PreProcessor, image_size: tuple[int, int]) -> None:
+    """Make ``pre_processor`` resize to ``image_size``, in place.
+
+    In place because an Anomalib datamodule holds the pre-processor's ``Resize`` itself (its datasets resize before
+    collating), so the datasets follow without being set up again.
+
+    Example:
+        >>> pre = default_pre_processor((32, 32))
+        >>> set_resize(pre, (64, 48))
+        >>> pre(torch.ones(1, 3, 100, 100)).shape
+        torch.Size([1, 3, 64, 48])
+    """
+    for resize in extract_transforms_by_type(pre_processor.transform, Resize):
+        resize.size = list(image_size)
+    pre_processor.export_transform = get_exportable_transform(pre_processor.transform)
 
 
 def convert_channels(images: torch.Tensor, num_channels: int, luma: torch.Tensor) -> torch.Tensor:

@@ -5,7 +5,15 @@
 
 Before each validation epoch (never during Lightning's sanity check) it scores the validation images both ways,
 keeps the score with the higher validation AUROC, and logs the choice with both AUROCs; where the validation set
-has masks, it also keeps the anomaly-map smoothing with the highest pixel AUROC. The choice is made before
+has masks, it also keeps the anomaly-map smoothing with the highest pixel AUROC. Through Lightning's ``log``, so every
+logger Anomalib is given (TensorBoard, CSV, MLflow, W&B) records them, each validation logs:
+
+* ``val/student/latent_AUROC``, ``val/student/reconstruction_AUROC``: the student's image AUROC with each score
+  (where the validation set holds both labels), and ``val/teacher/...`` the same for the teacher;
+* ``val/score_type``: the score the student reports, 0 for latent and 1 for reconstruction;
+* ``val/anomaly_map_sigma``: the anomaly map's smoothing;
+* ``val/kept_step``: with ``best_weights``, the training batch after which the best validation so far ran: the
+  weights training ends with. The choice is made before
 any validation batch, so the post-processor's normalisation and threshold come from the chosen score; rank 0
 decides for every rank under DDP. The model saves the choice in its checkpoints.
 
@@ -64,9 +72,9 @@ class ScoreSelection(Callback):
             self.best = BestValidation.from_state_dict(state_dict)
 
     def on_validation_epoch_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
-        """Score the validation set and keep the better score and smoothing."""
+        """Score the validation set, keep the better score and smoothing, and log the AUROCs and the choices."""
         self._pending = None
-        if trainer.sanity_checking or not (self.score or self.map_sigma or self.best_weights):
+        if trainer.sanity_checking:
             return
         model = cast(DistillationModule, pl_module)
         transform = getattr(model.pre_processor, "transform", None)
@@ -85,14 +93,31 @@ class ScoreSelection(Callback):
             values = ", ".join(f"sigma {value:g}: {auroc:.4f}" for value, auroc in pixel_aurocs.items())
             logger.info("PKDGAN anomaly_map_sigma='auto' uses %g (validation pixel AUROC: %s).", sigma, values)
             model.model.anomaly_map_sigma = float(trainer.strategy.broadcast(sigma, src=0))
+        teacher_aurocs = score_aurocs(validation.teacher_scores, validation.labels)
+        logged = {
+            f"val/{network}/{score_type.value}_AUROC": auroc
+            for network, values in (("student", aurocs), ("teacher", teacher_aurocs))
+            for score_type, auroc in (values or {}).items()
+        }
+        logged["val/score_type"] = float(list(ScoreType).index(model.model.score_type))
+        logged["val/anomaly_map_sigma"] = model.model.anomaly_map_sigma
+        # Rank 0's values on every rank (its choices are the ones broadcast), so the mean over ranks is rank 0's.
+        pl_module.log_dict(trainer.strategy.broadcast(logged, src=0), sync_dist=True)
+
+    def on_validation_epoch_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        """Offer this validation to the best so far (the post-processor has its thresholds); log the kept step."""
+        if self._pending is None:
+            return
+        model = cast(DistillationModule, pl_module)
+        self.best.offer(self._pending, model.model, model.post_processor, int(model.schedule_step))
+        pl_module.log("val/kept_step", float(self.best.step), sync_dist=True)
 
     def on_validation_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
-        """Offer this validation to the best so far; after the schedule's last validation, restore the best."""
+        """After the schedule's last validation, restore the best (before ``ModelCheckpoint`` saves the model)."""
         if self._pending is None:
             return
         model = cast(DistillationModule, pl_module)
         step = int(model.schedule_step)
-        self.best.offer(self._pending, model.model, model.post_processor, step)
         last, self._pending = self._pending, None
         plan = model.schedule.plan
         if plan is None or step < plan.total or self.best.step == step:

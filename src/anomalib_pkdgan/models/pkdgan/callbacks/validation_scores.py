@@ -51,12 +51,14 @@ class ValidationScores:
 
     Attributes:
         scores: ``{ScoreType: (N,) scores}``.
+        teacher_scores: The teacher's ``{ScoreType: (N,) scores}`` (logged for comparison; only the student scores).
         labels: ``(N,)``, 1 = anomalous.
         maps: ``(N, 1, H, W)`` unsmoothed anomaly maps, or ``None`` when the validation set has no masks.
         masks: ``(N, 1, H, W)`` ground-truth masks, or ``None``.
     """
 
     scores: dict[ScoreType, torch.Tensor]
+    teacher_scores: dict[ScoreType, torch.Tensor]
     labels: torch.Tensor
     maps: torch.Tensor | None = None
     masks: torch.Tensor | None = None
@@ -69,7 +71,7 @@ def score_validation_set(
     transform: Callable[[torch.Tensor], torch.Tensor] | None,
     device: torch.device,
 ) -> ValidationScores:
-    """Every student score (and, where masks exist, anomaly map) of every validation image.
+    """Every student and teacher score (and, where masks exist, student anomaly map) of every validation image.
 
     Args:
         model: The P-KDGAN networks (in eval mode, as during validation).
@@ -78,6 +80,7 @@ def score_validation_set(
         device: Where the model is.
     """
     scores: dict[ScoreType, list[torch.Tensor]] = {score_type: [] for score_type in ScoreType}
+    teacher_scores: dict[ScoreType, list[torch.Tensor]] = {score_type: [] for score_type in ScoreType}
     labels, maps, masks = [], [], []
     for batch in batches:
         if batch.gt_label is None:
@@ -88,16 +91,20 @@ def score_validation_set(
         batch_scores, anomaly_map = model.scores(images)
         for score_type, values in batch_scores.items():
             scores[score_type].append(values.cpu())
+        for score_type, values in model.scores(images, network="teacher")[0].items():
+            teacher_scores[score_type].append(values.cpu())
         labels.append(torch.as_tensor(batch.gt_label).view(-1).cpu())
         if getattr(batch, "gt_mask", None) is not None:
             mask = torch.as_tensor(batch.gt_mask).float().view(anomaly_map.shape[0], 1, *batch.gt_mask.shape[-2:])
             maps.append(anomaly_map.cpu())
             masks.append(F.interpolate(mask, size=anomaly_map.shape[-2:], mode="nearest").cpu() > 0.5)
     if not labels:
-        return ValidationScores({score_type: torch.empty(0) for score_type in ScoreType}, torch.empty(0).long())
+        empty = {score_type: torch.empty(0) for score_type in ScoreType}
+        return ValidationScores(empty, dict(empty), torch.empty(0).long())
     has_masks = len(masks) == len(labels) and bool(torch.cat(masks).any())
     return ValidationScores(
         scores={score_type: torch.cat(values) for score_type, values in scores.items()},
+        teacher_scores={score_type: torch.cat(values) for score_type, values in teacher_scores.items()},
         labels=torch.cat(labels).long(),
         maps=torch.cat(maps) if has_masks else None,
         masks=torch.cat(masks) if has_masks else None,
