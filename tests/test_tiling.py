@@ -7,6 +7,11 @@ The images are 40x56 (non-square, not powers of two), cut into 20x28 tiles with 
 tiles per image).
 """
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import openvino as ov
 import pytest
@@ -233,3 +238,38 @@ def test_compressed_openvino_exports_keep_the_tiling(trained, folder, compressio
     assert np.isfinite(scores).all()
     if compression == CompressionType.FP16:  # INT8 of this 3-epoch model's tiny raw scores is coarse; FP16 is close
         assert np.corrcoef(scores, reference.pred_score.numpy())[0, 1] > 0.9
+
+
+def test_anomalib_cli_trains_tests_and_exports_a_tiled_model(folder, tmp_path):
+    anomalib = str(Path(sys.executable).parent / "anomalib")
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    result = subprocess.run(
+        [
+            anomalib, "train", "--model", "PKDGAN", "--model.input_size", "[20, 28]",
+            "--model.teacher_features", "8", "--model.teacher_latent", "16",
+            "--model.student_features", "2", "--model.student_latent", "4", "--model.min_schedule_steps", "0",
+            "--model.teacher_epochs", "1", "--model.frozen_epochs", "1", "--model.joint_epochs", "1",
+            "--data", "anomalib.data.Folder", "--data.name", "large", "--data.root", str(folder),
+            "--data.normal_dir", "good", "--data.normal_test_dir", "good_test", "--data.abnormal_dir", "bad",
+            "--data.train_batch_size", "8", "--data.num_workers", "0",
+            "--trainer.callbacks", "anomalib.callbacks.TilerConfigurationCallback",
+            "--trainer.callbacks.enable", "true", "--trainer.callbacks.tile_size", "[20, 28]",
+            "--trainer.callbacks.stride", "[10, 14]",
+            "--trainer.max_epochs", "3", "--trainer.accelerator", "cpu", "--default_root_dir", str(tmp_path / "run"),
+        ],
+        capture_output=True, text=True, cwd=tmp_path, env=env, timeout=600, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "image_AUROC" in result.stdout + result.stderr
+    checkpoint = next((tmp_path / "run").rglob("*.ckpt"))
+    result = subprocess.run(
+        [
+            anomalib, "export", "--model", "PKDGAN", "--export_type", "openvino", "--ckpt_path", str(checkpoint),
+            "--export_root", str(tmp_path / "export"),
+        ],
+        capture_output=True, text=True, cwd=tmp_path, env=env, timeout=600, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    ov_model = ov.Core().read_model(tmp_path / "export" / "weights" / "openvino" / "model.xml")
+    assert ov_model.input(0).get_partial_shape()[2:].to_shape() == ov.Shape(list(IMAGE))  # whole images
+    assert list(ov_model.output("anomaly_map").get_partial_shape()[2:].to_shape()) == list(IMAGE)
