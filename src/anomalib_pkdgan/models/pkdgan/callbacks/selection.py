@@ -73,13 +73,13 @@ class ScoreSelection(Callback):
     def on_validation_epoch_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
         """Score the validation set and keep the better score and smoothing."""
         self._pending = None
-        if trainer.sanity_checking or not (self.score or self.map_sigma or self.best_weights or self.tile_top_k):
-            return
         model = cast(DistillationModule, pl_module)
+        tiled_choice = self.tile_top_k and model.model.tiler is not None
+        if trainer.sanity_checking or not (self.score or self.map_sigma or self.best_weights or tiled_choice):
+            return
         transform = getattr(model.pre_processor, "transform", None)
         loaders = trainer.val_dataloaders
         batches = chain.from_iterable(loaders if isinstance(loaders, list) else [loaders])  # streamed, not stored
-        tiled_choice = self.tile_top_k and model.model.tiler is not None
         top_ks = TOP_K_CHOICES if tiled_choice else (model.model.tile_top_k,)
         validation = score_validation_set(model.model, batches, transform, model.device, top_ks)
         aurocs = {top_k: score_aurocs(scores, validation.labels) for top_k, scores in validation.scores.items()}
