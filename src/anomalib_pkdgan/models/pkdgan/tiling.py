@@ -21,7 +21,7 @@ Example:
     >>> images = torch.rand(2, 3, 40, 56)
     >>> tiles = grid.tile(images)
     >>> tiles.shape, grid.num_tiles
-    (torch.Size([70, 3, 16, 16]), 35)
+    (torch.Size([48, 3, 16, 16]), 24)
     >>> torch.allclose(grid.untile(tiles), images)
     True
 """
