@@ -26,14 +26,14 @@ class Recorder(Callback):
 
 def _best_at(model, monkeypatch, best_step):
     """Make the validation AUROC the selection reads 1 after training batch ``best_step`` and 0 after the others."""
-    real_scores = model.model.scores
+    real_scores = model.model.tile_scores
 
-    def scores(images, network="student"):
+    def tile_scores(images, network="student"):
         values, anomaly_map = real_scores(images, network)
         sign = 1.0 if int(model.schedule_step) == best_step else -1.0
-        return {score_type: sign * images.mean(dim=(1, 2, 3)) for score_type in values}, anomaly_map
+        return {score_type: sign * images.mean(dim=(1, 2, 3)).unsqueeze(1) for score_type in values}, anomaly_map
 
-    monkeypatch.setattr(model.model, "scores", scores)
+    monkeypatch.setattr(model.model, "tile_scores", tile_scores)
 
 
 def _same(state, reference) -> bool:

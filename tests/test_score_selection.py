@@ -35,18 +35,18 @@ def test_unknown_score_type_is_refused(make_model):
 def _make_one_score_separate(model, monkeypatch, separating):
     """Replace the student's scores: ``separating`` ranks every image by brightness (AUROC 1), the other in reverse.
 
-    Only the scores the selection reads (``PkdganModel.scores``) change; training, validation and test batches are
-    scored by the networks as usual.
+    Only the scores the selection reads (``PkdganModel.tile_scores``, one tile per image without a tiler) change;
+    training, validation and test batches are scored by the networks as usual.
     """
-    real_scores = model.model.scores
+    real_scores = model.model.tile_scores
 
-    def scores(images, network="student"):
+    def tile_scores(images, network="student"):
         values, anomaly_map = real_scores(images, network)
-        brightness = images.mean(dim=(1, 2, 3))
+        brightness = images.mean(dim=(1, 2, 3)).unsqueeze(1)
         fake = {score_type: brightness if score_type == separating else -brightness for score_type in values}
         return fake, anomaly_map
 
-    monkeypatch.setattr(model.model, "scores", scores)
+    monkeypatch.setattr(model.model, "tile_scores", tile_scores)
 
 
 @pytest.mark.slow

@@ -5,9 +5,11 @@
 
 Choices made during training are not constructor arguments, so :class:`PkdganCheckpointMixin` stores them next to
 the weights: the score chosen on validation (``score_type="auto"``), the anomaly map's smoothing
-(``anomaly_map_sigma="auto"``) and whether the teacher was loaded pre-trained (the schedule then has no teacher
-phase). They are restored before the weights are loaded (Lightning calls ``on_load_checkpoint`` first); a checkpoint
-of another model is refused.
+(``anomaly_map_sigma="auto"``), whether the teacher was loaded pre-trained (the schedule then has no teacher
+phase) and the tiling: the tiler's tile size and stride, the whole-image size trained on and the number of tile
+scores averaged (``tile_top_k``), so that a tiled model tests, predicts and exports from its checkpoint alone. They
+are restored before the weights are loaded (Lightning calls ``on_load_checkpoint`` first); a tiler already set (by
+``TilerConfigurationCallback``) is kept. A checkpoint of another model is refused.
 
 :func:`load_teacher_state` reads a teacher for ``teacher_checkpoint``, with errors that say what is wrong with the
 file. Two formats are accepted:
@@ -27,10 +29,12 @@ Example:
     True
 """
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import torch
+from anomalib.data.utils.tiler import Tiler
 from torch import nn
 
 # The module, not the function: importing ``anomalib_pkdgan._compat`` first imports ``anomalib.models``, whose
@@ -47,12 +51,21 @@ class PkdganCheckpointMixin:
 
     model: PkdganModel
     teacher_pretrained: bool
+    match_pre_processor: Callable[[], None]  # the default pre-processor follows the tiler (see Pkdgan)
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         """Store the choices made during training."""
         checkpoint["pkdgan_score_type"] = self.model.score_type.value
         checkpoint["pkdgan_anomaly_map_sigma"] = self.model.anomaly_map_sigma
         checkpoint["pkdgan_teacher_pretrained"] = self.teacher_pretrained
+        checkpoint["pkdgan_tile_top_k"] = self.model.tile_top_k
+        tiler = self.model.tiler
+        if tiler is not None:
+            checkpoint["pkdgan_tiling"] = {
+                "tile_size": [tiler.tile_size_h, tiler.tile_size_w],
+                "stride": [tiler.stride_h, tiler.stride_w],
+                "image_size": None if self.model.tiled_image_size is None else list(self.model.tiled_image_size),
+            }
         super().on_save_checkpoint(checkpoint)  # type: ignore[misc]
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
@@ -69,7 +82,14 @@ class PkdganCheckpointMixin:
         if "pkdgan_anomaly_map_sigma" in checkpoint:
             self.model.anomaly_map_sigma = float(checkpoint["pkdgan_anomaly_map_sigma"])
         self.teacher_pretrained = checkpoint.get("pkdgan_teacher_pretrained", self.teacher_pretrained)
+        self.model.tile_top_k = checkpoint.get("pkdgan_tile_top_k", self.model.tile_top_k)
+        tiling = checkpoint.get("pkdgan_tiling")
+        if tiling is not None and self.model.tiler is None:
+            self.model.tiler = Tiler(tile_size=tiling["tile_size"], stride=tiling["stride"])
+        if tiling is not None and tiling["image_size"] is not None and self.model.tiled_image_size is None:
+            self.model.tiled_image_size = tuple(tiling["image_size"])
         super().on_load_checkpoint(checkpoint)  # type: ignore[misc]
+        self.match_pre_processor()
 
 
 def load_teacher_state(path: str | Path, teacher: nn.Module) -> dict[str, torch.Tensor]:

@@ -8,6 +8,10 @@ Detection", IJCAI 2020. A large teacher GAN and a compact student GAN of the sam
 linked by a distillation loss and trained in progressive phases (teacher pre-training, frozen-teacher
 distillation, joint fine-training; see :mod:`.callbacks.progressive`). Only the student scores images.
 
+Large images are tiled the Anomalib way: with ``TilerConfigurationCallback(enable=True, tile_size=input_size,
+stride=...)`` the default pre-processor keeps whole images at their size, the GANs train and score on tiles of
+``input_size``, and maps and image scores are brought back to the whole images (see :mod:`.tiling`).
+
 Example:
     >>> from anomalib.engine import Engine
     >>> engine, model = Engine(), Pkdgan(input_size=(32, 32), num_input_channels=1)
@@ -21,7 +25,7 @@ from typing import Any
 
 import torch
 from anomalib import LearningType
-from anomalib.data import Batch
+from anomalib.data import AnomalibDataModule, Batch
 from anomalib.metrics import PRO, Evaluator
 from anomalib.models.components import AnomalibModule
 from anomalib.pre_processing import PreProcessor
@@ -40,7 +44,8 @@ from .divergence import DivergenceGuard
 from .evaluator import MaskAwareEvaluator
 from .export import StudentExportMixin
 from .loss import DiscriminatorLoss, DistillationLoss, GeneratorLoss, reinitialise_if_won
-from .pre_processing import default_pre_processor, set_resize
+from .pre_processing import default_pre_processor, match_tiling, set_resize
+from .tiling import TOP_K_CHOICES
 from .torch_model import PkdganModel, teacher_width
 
 logger = logging.getLogger(__name__)
@@ -53,7 +58,9 @@ class Pkdgan(PkdganCheckpointMixin, StudentExportMixin, AnomalibModule):
     """P-KDGAN: a compact student GAN distilled progressively from a large teacher GAN.
 
     Args:
-        input_size: Image height and width the networks take; the default pre-processor resizes to it. ``None``
+        input_size: Image height and width the networks take; the default pre-processor resizes to it, unless a
+            tiler (Anomalib's ``TilerConfigurationCallback``, whose ``tile_size`` must be ``input_size``) cuts whole
+            images into tiles of this size. ``None``
             (default): 32x32, or 128x128 when the training images are at least 128 pixels on their shorter side
             (decided when the fit starts, see :mod:`.data_fit`).
         num_input_channels: 1 (grey) or 3 (colour). RGB batches are converted to this inside the model. ``None``
@@ -74,6 +81,9 @@ class Pkdgan(PkdganCheckpointMixin, StudentExportMixin, AnomalibModule):
             ``"latent"`` (``||z - z'||^2``, the paper's score) or ``"reconstruction"``.
         anomaly_map_sigma: Gaussian smoothing of the anomaly map: ``"auto"`` (chosen by validation pixel AUROC
             among 0, 1, 2, 4 where validation masks exist, else none) or a sigma in pixels (0: none).
+        tile_top_k: With a tiler, an image's score is the mean of its ``tile_top_k`` highest tile scores (1: the
+            maximum); ``"auto"`` chooses among 1, 2, 4 and 8 with the score type by validation image AUROC (the
+            maximum without anomalous validation images). Without a tiler it has no effect.
         teacher_epochs: Epochs of teacher pre-training (phase 0); skipped with ``teacher_checkpoint``.
         frozen_epochs: Epochs of distillation from the frozen teacher (phase 1).
         joint_epochs: Epochs of joint fine-training (phase 2).
@@ -106,7 +116,8 @@ class Pkdgan(PkdganCheckpointMixin, StudentExportMixin, AnomalibModule):
         on_nan: ``"raise"`` (stop at the first NaN/Inf loss) or ``"skip"`` the step; see :mod:`.divergence`.
         seed: If set, ``seed_everything(seed)`` before the networks are built, so a run repeats exactly (Anomalib's
             CLI accepts ``--seed_everything`` but never applies it: use ``--model.seed``). Not saved in checkpoints.
-        pre_processor: Anomalib pre-processor, ``True`` for the default (resize, scale to ``[-1, 1]``).
+        pre_processor: Anomalib pre-processor, ``True`` for the default (resize to ``input_size``, or keep the size
+            with a tiler; scale to ``[-1, 1]``).
         post_processor: Anomalib post-processor (normalisation and thresholds from validation).
         evaluator: Anomalib evaluator.
         visualizer: Anomalib visualizer.
@@ -129,6 +140,7 @@ class Pkdgan(PkdganCheckpointMixin, StudentExportMixin, AnomalibModule):
         student_block: str = "standard",
         score_type: str = "auto",
         anomaly_map_sigma: float | str = "auto",
+        tile_top_k: int | str = "auto",
         teacher_epochs: int = 15,
         frozen_epochs: int = 15,
         joint_epochs: int = 5,
@@ -165,11 +177,15 @@ class Pkdgan(PkdganCheckpointMixin, StudentExportMixin, AnomalibModule):
         if score_type not in {"auto", *ScoreType}:
             msg = f"PKDGAN score_type must be 'auto', 'latent' or 'reconstruction', got {score_type!r}."
             raise ValueError(msg)
+        if tile_top_k != "auto" and not (isinstance(tile_top_k, int) and tile_top_k >= 1):
+            msg = f"PKDGAN tile_top_k must be 'auto' or a positive number of tiles, got {tile_top_k!r}."
+            raise ValueError(msg)
         input_size = (int(input_size[0]), int(input_size[1]))
         if seed is not None:
             # Workaround: Anomalib's CLI (2.4 to 2.7, ``AnomalibCLI._add_default_arguments_to_parser``) declares
             # ``--seed_everything`` but never calls ``seed_everything``, so a CLI run could not be repeated.
             seed_everything(seed, workers=True)
+        uses_default = pre_processor is True
         if pre_processor is True:
             pre_processor = self.configure_pre_processor(input_size)
         else:
@@ -177,6 +193,7 @@ class Pkdgan(PkdganCheckpointMixin, StudentExportMixin, AnomalibModule):
         super().__init__(
             pre_processor=pre_processor, post_processor=post_processor, evaluator=evaluator, visualizer=visualizer
         )
+        self.default_pre_processor = uses_default  # resized to input_size, or kept whole for a tiler
         self.network_args: dict[str, Any] = {  # what PkdganModel takes besides the size, channels and width
             "teacher_latent": teacher_latent,
             "student_features": student_features,
@@ -188,11 +205,15 @@ class Pkdgan(PkdganCheckpointMixin, StudentExportMixin, AnomalibModule):
             "hints": w_distill_hint > 0,
         }
         self.model = PkdganModel(input_size, num_input_channels, width, **self.network_args)
+        self.model.tile_top_k = TOP_K_CHOICES[0] if tile_top_k == "auto" else tile_top_k
         for name in UNSAVED_HYPERPARAMETERS:
             self._hparams.pop(name, None)
             self._hparams_initial.pop(name, None)
         self.selection = ScoreSelection(
-            score=score_type == "auto", map_sigma=anomaly_map_sigma == "auto", best_weights=restore_best_validation
+            score=score_type == "auto",
+            map_sigma=anomaly_map_sigma == "auto",
+            best_weights=restore_best_validation,
+            tile_top_k=tile_top_k == "auto",
         )
         self.schedule = ProgressiveDistillation(teacher_epochs, frozen_epochs, joint_epochs, min_schedule_steps)
         self.generator_loss = GeneratorLoss(wadv, wcon, wenc)
@@ -223,6 +244,18 @@ class Pkdgan(PkdganCheckpointMixin, StudentExportMixin, AnomalibModule):
     def configure_pre_processor(image_size: tuple[int, int] | None = None) -> PreProcessor:
         """Resize to ``image_size`` and scale to ``[-1, 1]`` (see :func:`.pre_processing.default_pre_processor`)."""
         return default_pre_processor(image_size or (32, 32))
+
+    def match_pre_processor(self) -> None:
+        """Make the default pre-processor keep whole images for a tiler, and resize to ``input_size`` without one."""
+        if not (self.default_pre_processor and isinstance(self.pre_processor, PreProcessor)):
+            return
+        if not match_tiling(self.pre_processor, self.model.student.input_size, tiled=self.model.tiler is not None):
+            return
+        # Anomalib's datamodules copy the pre-processor's resize into their data sets in their ``setup``, which
+        # Lightning runs before the callbacks' (where the tiler is set); set up again, they copy the new transform.
+        datamodule = getattr(self._trainer, "datamodule", None)
+        if isinstance(datamodule, AnomalibDataModule):
+            datamodule.setup()
 
     @property
     def phase(self) -> Phase:
@@ -256,8 +289,17 @@ class Pkdgan(PkdganCheckpointMixin, StudentExportMixin, AnomalibModule):
         return [*callbacks, self.schedule, self.selection]
 
     def setup(self, stage: str) -> None:
-        """When a fit starts, fit the networks' size and channels left at ``None`` to the training images."""
+        """Fit the networks to the data and the default pre-processor to the tiler, before the loaders are built.
+
+        When a fit starts, the size and channels left at ``None`` follow the training images (with a tiler, the size
+        is the tiles'); then the default pre-processor keeps whole images for a tiler (``TilerConfigurationCallback``,
+        set up before the model) and resizes to ``input_size`` without one.
+        """
         super().setup(stage)
+        self._fit_to_data(stage)
+        self.match_pre_processor()
+
+    def _fit_to_data(self, stage: str) -> None:
         datamodule = getattr(self.trainer, "datamodule", None)
         dataset = getattr(datamodule, "train_data", None)
         if stage != "fit" or not any(self.from_data.values()) or dataset is None:
@@ -265,9 +307,10 @@ class Pkdgan(PkdganCheckpointMixin, StudentExportMixin, AnomalibModule):
         look = look_at(dataset)
         if look is None:
             return
+        keep_size = not self.from_data["input_size"] or self.model.tiler is not None
         input_size, channels = fitted_input(
             look,
-            None if self.from_data["input_size"] else self.model.student.input_size,
+            self.model.student.input_size if keep_size else None,
             None if self.from_data["num_input_channels"] else self.model.num_input_channels,
         )
         if self._rebuild(input_size, channels):
@@ -312,7 +355,9 @@ class Pkdgan(PkdganCheckpointMixin, StudentExportMixin, AnomalibModule):
             )
             raise ValueError(msg)
         width = teacher_width(input_size, self.teacher_features)
+        tiler, top_k = self.model.tiler, self.model.tile_top_k
         self.model = PkdganModel(input_size, channels, width, **self.network_args)
+        self.model.tiler, self.model.tile_top_k = tiler, top_k
         if self.from_data["input_size"]:
             set_resize(self.pre_processor, input_size)
         self._hparams["input_size"], self._hparams["num_input_channels"] = list(input_size), channels
@@ -336,7 +381,7 @@ class Pkdgan(PkdganCheckpointMixin, StudentExportMixin, AnomalibModule):
     def training_step(self, batch: Batch, batch_idx: int) -> STEP_OUTPUT:
         """One optimisation step of the current phase: generators first, then discriminators."""
         del batch_idx
-        images = self.model.to_model_channels(batch.image)
+        images = self.model.to_model_channels(self.model.tile(batch.image))  # with a tiler, all tiles of the batch
         teacher_g, teacher_d, student_g, student_d = self.optimizers()
         phase = self.phase
         optimizers = {"teacher": (teacher_g, teacher_d), "student": (student_g, student_d)}  # generator, discriminator

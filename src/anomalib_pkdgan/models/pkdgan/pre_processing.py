@@ -7,7 +7,8 @@ The decoder ends in Tanh, so inputs are scaled to its range ``[-1, 1]`` rather t
 Anomalib batches always hold RGB images; the model itself converts them to the channel count it was built
 for (:func:`convert_channels`), inside exported graphs too. The ONNX and OpenVINO exports fold this
 pre-processor into the student's graph (:mod:`.export.fused_student`): the resize runs only for images of another
-size, and the normalisation and the channel conversion are one per-channel affine map.
+size, and the normalisation and the channel conversion are one per-channel affine map. With a tiler, the default
+pre-processor keeps whole images at their size (:func:`match_tiling`): the model cuts them into tiles itself.
 
 Example:
     >>> import torch
@@ -27,16 +28,32 @@ LUMA = (0.2989, 0.587, 0.114)
 """RGB-to-grey weights (ITU-R 601-2, as torchvision's ``Grayscale``)."""
 
 
-def default_pre_processor(image_size: tuple[int, int]) -> PreProcessor:
-    """Resize to ``image_size`` (antialiased) and scale ``[0, 1]`` to ``[-1, 1]``."""
-    return PreProcessor(
-        transform=Compose(
-            [
-                Resize(image_size, antialias=True),
-                Normalize(mean=[0.5, 0.5, 0.5], std=[0.5, 0.5, 0.5]),
-            ]
-        ),
-    )
+def default_pre_processor(image_size: tuple[int, int] | None) -> PreProcessor:
+    """Resize to ``image_size`` (antialiased; ``None``: keep the size) and scale ``[0, 1]`` to ``[-1, 1]``."""
+    resize = [] if image_size is None else [Resize(image_size, antialias=True)]
+    return PreProcessor(transform=Compose([*resize, Normalize(mean=[0.5, 0.5, 0.5], std=[0.5, 0.5, 0.5])]))
+
+
+def match_tiling(pre_processor: PreProcessor, input_size: tuple[int, int], tiled: bool) -> bool:
+    """Make P-KDGAN's default pre-processor keep whole images for a tiler, or resize them to ``input_size`` without.
+
+    The transform is replaced in place (Anomalib holds the pre-processor as a callback, and saves its transform in
+    checkpoints). Returns whether it changed.
+
+    Example:
+        >>> pre = default_pre_processor((32, 32))
+        >>> match_tiling(pre, (32, 32), tiled=True), match_tiling(pre, (32, 32), tiled=True)
+        (True, False)
+        >>> pre(torch.ones(1, 3, 64, 48)).shape
+        torch.Size([1, 3, 64, 48])
+    """
+    transform = pre_processor.transform
+    steps = transform.transforms if isinstance(transform, Compose) else [transform]
+    if any(isinstance(step, Resize) for step in steps) != tiled:
+        return False
+    fresh = default_pre_processor(None if tiled else input_size)
+    pre_processor.transform, pre_processor.export_transform = fresh.transform, fresh.export_transform
+    return True
 
 
 def set_resize(pre_processor: PreProcessor, image_size: tuple[int, int]) -> None:

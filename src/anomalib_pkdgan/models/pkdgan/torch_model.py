@@ -7,7 +7,9 @@
 same shape, plus the 1x1 projection that maps student latents to the teacher's latent size for distillation. Its
 ``forward`` is the inference path and uses the **student only**, so exported graphs hold no teacher weights: a batch
 goes through the channel conversion (:mod:`.pre_processing`), the student GAN, and the scores and anomaly map of
-:mod:`.anomaly_map`.
+:mod:`.anomaly_map`. With a ``tiler`` (set by Anomalib's ``TilerConfigurationCallback``, as for Padim or STFPM) the
+networks see tiles of ``input_size`` cut from the whole images, and the tiles' maps and scores are brought back to
+the whole images (:mod:`.tiling`).
 
 Example:
     >>> import torch
@@ -17,6 +19,8 @@ Example:
     (torch.Size([4]), torch.Size([4, 1, 28, 36]))
 """
 
+from typing import TYPE_CHECKING
+
 import torch
 from anomalib.data import InferenceBatch
 from torch import nn
@@ -25,6 +29,10 @@ from .anomaly_map import ScoreType, map_smoothing, network_scores
 from .components.gan_network import MIN_CANVAS, GanNetwork, canvas_size
 from .components.hints import HintAdapters
 from .pre_processing import LUMA, convert_channels
+from .tiling import check_tiler, reduce_tile_scores, tile_grid
+
+if TYPE_CHECKING:
+    from anomalib.data.utils.tiler import Tiler
 
 
 def teacher_width(input_size: tuple[int, int], teacher_features: int | str = "auto") -> int:
@@ -111,6 +119,76 @@ class PkdganModel(nn.Module):
         self.register_buffer("luma", torch.tensor(LUMA).view(1, 3, 1, 1), persistent=False)
         self.luma: torch.Tensor
         self.anomaly_map_sigma = anomaly_map_sigma
+        self._tiler: Tiler | None = None
+        self.tile_top_k = 1
+        self.tiled_image_size: tuple[int, int] | None = None
+
+    @property
+    def tiler(self) -> "Tiler | None":
+        """Anomalib ``Tiler`` whose tiles (of ``input_size``) the networks see, or ``None`` for whole images.
+
+        ``TilerConfigurationCallback`` sets it; a tiler whose tiles are not ``input_size`` is refused at once (see
+        :func:`.tiling.check_tiler`), a stride that leaves pixels uncovered at the first batch.
+        """
+        return self._tiler
+
+    @tiler.setter
+    def tiler(self, tiler: "Tiler | None") -> None:
+        if tiler is not None:
+            check_tiler(tiler, self.student.input_size)
+        self._tiler = tiler
+
+    @property
+    def tile_top_k(self) -> int:
+        """With a tiler, an image's score is the mean of its ``tile_top_k`` highest tile scores (1: the maximum)."""
+        return self._tile_top_k
+
+    @tile_top_k.setter
+    def tile_top_k(self, top_k: int) -> None:
+        if int(top_k) < 1:
+            msg = f"PKDGAN tile_top_k must be a positive number of tiles, got {top_k!r}."
+            raise ValueError(msg)
+        self._tile_top_k = int(top_k)
+
+    def tile(self, images: torch.Tensor) -> torch.Tensor:
+        """Cut whole images into tiles of ``input_size`` (see :class:`.tiling.TileGrid`); without a tiler, return them.
+
+        In training mode the whole-image size is kept as ``tiled_image_size``: the size exports take by default.
+        """
+        if self._tiler is None:
+            return images
+        tile_size, stride = check_tiler(self._tiler, self.student.input_size)
+        image_size = (int(images.shape[-2]), int(images.shape[-1]))
+        if self.training:
+            self.tiled_image_size = image_size
+        return tile_grid(image_size, tile_size, stride).tile(images)
+
+    def tile_scores(
+        self, images: torch.Tensor, network: str = "student"
+    ) -> tuple[dict[ScoreType, torch.Tensor], torch.Tensor]:
+        """Every score of every tile of one network (the student unless told), and the whole images' anomaly map.
+
+        Args:
+            images: Pre-processed whole images ``(B, C, H, W)`` in ``[-1, 1]``, RGB or with the model's channels.
+            network: ``"student"`` (what inference and export use) or ``"teacher"``.
+
+        Returns:
+            ``({ScoreType: (B, T) scores of each image's T tiles}, anomaly_map (B, 1, H, W))``, unsmoothed; ``T`` is
+            1 without a tiler.
+        """
+        if network not in {"student", "teacher"}:
+            msg = f"network must be 'student' or 'teacher', got {network!r}."
+            raise ValueError(msg)
+        images = self.to_model_channels(images)
+        if self._tiler is None:
+            scores, anomaly_map = network_scores(getattr(self, network), images)
+            return {score_type: values.unsqueeze(1) for score_type, values in scores.items()}, anomaly_map
+        tile_size, stride = check_tiler(self._tiler, self.student.input_size)
+        grid = tile_grid((int(images.shape[-2]), int(images.shape[-1])), tile_size, stride)
+        scores, tile_maps = network_scores(getattr(self, network), grid.tile(images))
+        return {score_type: values.view(-1, grid.num_tiles) for score_type, values in scores.items()}, grid.untile(
+            tile_maps
+        )
 
     @property
     def anomaly_map_sigma(self) -> float:
@@ -136,7 +214,8 @@ class PkdganModel(nn.Module):
             network: ``"student"`` (what inference and export use) or ``"teacher"``.
 
         Returns:
-            ``({ScoreType: (B,) scores}, anomaly_map)``, see :func:`.anomaly_map.network_scores`.
+            ``({ScoreType: (B,) scores}, anomaly_map)``, see :func:`.anomaly_map.network_scores`; with a tiler, each
+            image's score is reduced from its tiles' (``tile_top_k``) and the map stitched from theirs.
 
         Example:
             >>> model = PkdganModel((32, 32), teacher_features=8, teacher_latent=16).eval()
@@ -144,10 +223,11 @@ class PkdganModel(nn.Module):
             >>> scores[ScoreType.LATENT].shape, anomaly_map.shape
             (torch.Size([2]), torch.Size([2, 1, 32, 32]))
         """
-        if network not in {"student", "teacher"}:
-            msg = f"network must be 'student' or 'teacher', got {network!r}."
-            raise ValueError(msg)
-        return network_scores(getattr(self, network), self.to_model_channels(images))
+        scores, anomaly_map = self.tile_scores(images, network)
+        return {
+            score_type: reduce_tile_scores(values.flatten(), values.shape[1], self.tile_top_k)
+            for score_type, values in scores.items()
+        }, anomaly_map
 
     def forward(self, images: torch.Tensor) -> InferenceBatch:
         """Score images with the student: one score per image, independent of the rest of the batch.
@@ -158,7 +238,7 @@ class PkdganModel(nn.Module):
         Returns:
             InferenceBatch: ``pred_score`` (``score_type``) of shape ``(B,)`` and ``anomaly_map`` of shape
             ``(B, 1, H, W)`` (squared reconstruction error, averaged over channels, smoothed with
-            ``anomaly_map_sigma``).
+            ``anomaly_map_sigma``; with a tiler, stitched from the tiles' before smoothing).
         """
-        scores, anomaly_map = network_scores(self.student, self.to_model_channels(images))
+        scores, anomaly_map = self.scores(images)
         return InferenceBatch(pred_score=scores[self.score_type], anomaly_map=self.smooth_map(anomaly_map))

@@ -56,6 +56,7 @@ class BestValidation:
     _post_processor: dict[str, torch.Tensor] = field(default_factory=dict, repr=False)
     _score_type: ScoreType = ScoreType.LATENT
     _map_sigma: float = 0.0
+    _tile_top_k: int = 1
 
     @property
     def empty(self) -> bool:
@@ -73,7 +74,11 @@ class BestValidation:
         self.auroc, self.step = auroc, step
         self._networks = _copy(model, skip="teacher.")
         self._post_processor = {} if post_processor is None else _copy(post_processor)
-        self._score_type, self._map_sigma = model.score_type, model.anomaly_map_sigma
+        self._score_type, self._map_sigma, self._tile_top_k = (
+            model.score_type,
+            model.anomaly_map_sigma,
+            model.tile_top_k,
+        )
         return True
 
     def restore(self, model: PkdganModel, post_processor: nn.Module | None) -> None:
@@ -84,7 +89,11 @@ class BestValidation:
         model.load_state_dict({**model.state_dict(), **self._networks})
         if post_processor is not None and self._post_processor:
             post_processor.load_state_dict(self._post_processor)
-        model.score_type, model.anomaly_map_sigma = self._score_type, self._map_sigma
+        model.score_type, model.anomaly_map_sigma, model.tile_top_k = (
+            self._score_type,
+            self._map_sigma,
+            self._tile_top_k,
+        )
 
     def state_dict(self) -> dict[str, object]:
         """Everything kept, as tensors, numbers and strings (what ``torch.load(weights_only=True)`` reads)."""
@@ -95,6 +104,7 @@ class BestValidation:
             "post_processor": self._post_processor,
             "score_type": self._score_type.value,
             "map_sigma": self._map_sigma,
+            "tile_top_k": self._tile_top_k,
         }
 
     @classmethod
@@ -107,6 +117,7 @@ class BestValidation:
             _post_processor=dict(state["post_processor"]),
             _score_type=ScoreType(state["score_type"]),
             _map_sigma=float(state["map_sigma"]),
+            _tile_top_k=int(state.get("tile_top_k", 1)),
         )
 
 

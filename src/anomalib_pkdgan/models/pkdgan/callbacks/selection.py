@@ -1,10 +1,11 @@
 # Copyright (C) 2026 anomalib-pkdgan developers
 # SPDX-License-Identifier: Apache-2.0
 
-"""Choices made on the validation set: ``score_type="auto"``, ``anomaly_map_sigma="auto"`` and the best weights.
+"""Choices made on the validation set: the ``"auto"`` score type, map smoothing and ``tile_top_k``; best weights.
 
 Before each validation epoch (never during Lightning's sanity check) it scores the validation images both ways,
-keeps the score with the higher validation AUROC, and logs the choice with both AUROCs; where the validation set
+keeps the score with the higher validation AUROC, and logs the choice with both AUROCs (a tiled model: each score
+reduced from the tiles' with each ``tile_top_k`` tried, keeping the best pair); where the validation set
 has masks, it also keeps the anomaly-map smoothing with the highest pixel AUROC. Through Lightning's ``log``, so every
 logger Anomalib is given (TensorBoard, CSV, MLflow, W&B) records them, each validation logs:
 
@@ -32,9 +33,10 @@ from lightning.pytorch import Callback, LightningModule, Trainer
 from lightning.pytorch.trainer.states import TrainerFn
 
 from ..anomaly_map import ScoreType
+from ..tiling import TOP_K_CHOICES
 from .best_weights import BestValidation
 from .schedule import DistillationModule
-from .validation_scores import best_map_sigma, best_score_type, score_aurocs, score_validation_set
+from .validation_scores import best_map_sigma, score_aurocs, score_validation_set
 
 logger = logging.getLogger(__name__)
 
@@ -47,12 +49,17 @@ class ScoreSelection(Callback):
         map_sigma: Choose the anomaly map's Gaussian smoothing by validation pixel AUROC (needs masks).
         best_weights: When the schedule ends, restore the state of the validation with the best image AUROC of
             the reported score (among those after the student started training).
+        tile_top_k: With a tiler, choose how many of an image's highest tile scores its score averages (1, 2, 4
+            or 8; see :data:`..tiling.TOP_K_CHOICES`) by validation image AUROC, together with the score.
     """
 
-    def __init__(self, score: bool = True, map_sigma: bool = False, best_weights: bool = False) -> None:
+    def __init__(
+        self, score: bool = True, map_sigma: bool = False, best_weights: bool = False, tile_top_k: bool = False
+    ) -> None:
         self.score = score
         self.map_sigma = map_sigma
         self.best_weights = best_weights
+        self.tile_top_k = tile_top_k
         self.best = BestValidation()
         self._pending: float | None = None  # this validation's image AUROC, offered once the post-processor is done
 
@@ -77,16 +84,19 @@ class ScoreSelection(Callback):
         if trainer.sanity_checking:
             return
         model = cast(DistillationModule, pl_module)
+        tiled_choice = self.tile_top_k and model.model.tiler is not None
         transform = getattr(model.pre_processor, "transform", None)
         loaders = trainer.val_dataloaders
         batches = chain.from_iterable(loaders if isinstance(loaders, list) else [loaders])  # streamed, not stored
-        validation = score_validation_set(model.model, batches, transform, model.device)
-        aurocs = score_aurocs(validation.scores, validation.labels)
-        if self.score:
+        top_ks = TOP_K_CHOICES if tiled_choice else (model.model.tile_top_k,)
+        validation = score_validation_set(model.model, batches, transform, model.device, top_ks)
+        aurocs = {top_k: score_aurocs(scores, validation.labels) for top_k, scores in validation.scores.items()}
+        if self.score or tiled_choice:
             self._choose_score(trainer, model, aurocs)
+        chosen = aurocs[model.model.tile_top_k]
         fitting = trainer.state.fn == TrainerFn.FITTING
-        if self.best_weights and fitting and int(model.student_steps) > 0 and aurocs is not None:
-            self._pending = float(trainer.strategy.broadcast(aurocs[model.model.score_type], src=0))
+        if self.best_weights and fitting and int(model.student_steps) > 0 and chosen is not None:
+            self._pending = float(trainer.strategy.broadcast(chosen[model.model.score_type], src=0))
         if self.map_sigma and validation.maps is not None and validation.masks is not None:
             pixel_aurocs = best_map_sigma(validation.maps, validation.masks)
             sigma = max(pixel_aurocs, key=lambda value: (pixel_aurocs[value], -value))
@@ -96,7 +106,7 @@ class ScoreSelection(Callback):
         teacher_aurocs = score_aurocs(validation.teacher_scores, validation.labels)
         logged = {
             f"val/{network}/{score_type.value}_AUROC": auroc
-            for network, values in (("student", aurocs), ("teacher", teacher_aurocs))
+            for network, values in (("student", chosen), ("teacher", teacher_aurocs))
             for score_type, auroc in (values or {}).items()
         }
         logged["val/score_type"] = float(list(ScoreType).index(model.model.score_type))
@@ -132,16 +142,34 @@ class ScoreSelection(Callback):
             last,
         )
 
-    @staticmethod
-    def _choose_score(trainer: Trainer, model: DistillationModule, aurocs: dict[ScoreType, float] | None) -> None:
-        if aurocs is None:
+    def _choose_score(
+        self, trainer: Trainer, model: DistillationModule, aurocs: dict[int, dict[ScoreType, float] | None]
+    ) -> None:
+        """Keep the score type (if ``score``) and ``tile_top_k`` (if several) of the best validation image AUROC.
+
+        Ties go to the latent score, then to fewer tiles.
+        """
+        score_types = list(ScoreType) if self.score else [model.model.score_type]
+        options = {
+            (score_type, top_k): by_type[score_type]
+            for top_k, by_type in aurocs.items()
+            if by_type is not None
+            for score_type in score_types
+        }
+        if not options:
             logger.info(
                 "PKDGAN score_type='auto': no anomalous validation images, keeping the %s score.",
                 model.model.score_type.value,
             )
-            chosen = model.model.score_type
-        else:
-            chosen = best_score_type(aurocs)
-            values = ", ".join(f"{name.value} {value:.4f}" for name, value in aurocs.items())
-            logger.info("PKDGAN score_type='auto' uses the %s score (validation AUROC: %s).", chosen.value, values)
-        model.model.score_type = ScoreType(trainer.strategy.broadcast(chosen.value, src=0))
+            return
+        score_type, top_k = max(
+            options, key=lambda option: (options[option], option[0] == ScoreType.LATENT, -option[1])
+        )
+        tiled = len(aurocs) > 1
+        values = ", ".join(
+            f"{kind.value}{f' top {k}' if tiled else ''} {value:.4f}" for (kind, k), value in options.items()
+        )
+        chosen = f"the {score_type.value} score" + (f", averaged over the {top_k} highest tiles," if tiled else "")
+        logger.info("PKDGAN uses %s (validation AUROC: %s).", chosen, values)
+        model.model.score_type = ScoreType(trainer.strategy.broadcast(score_type.value, src=0))
+        model.model.tile_top_k = int(trainer.strategy.broadcast(top_k, src=0))

@@ -8,7 +8,9 @@ reconstruction error, differs between data sets and between training runs (see t
 ``score_type="auto"`` the model scores its validation set both ways before each validation epoch and keeps
 the score with the higher validation AUROC. It needs validation images of both labels; with normal images
 only, the current score (latent at first) is kept. Where the validation set has ground-truth masks, the
-smoothing of the anomaly map (``anomaly_map_sigma="auto"``) is chosen the same way, by pixel AUROC.
+smoothing of the anomaly map (``anomaly_map_sigma="auto"``) is chosen the same way, by pixel AUROC. A tiled model
+(see :mod:`..tiling`) is scored with each number of highest tile scores averaged into the image score that
+``tile_top_k="auto"`` tries, and its maps are the whole images', stitched from the tiles.
 
 Example:
     >>> import torch
@@ -30,6 +32,7 @@ from anomalib.data import Batch
 from torchmetrics.functional.classification import binary_auroc
 
 from ..anomaly_map import ScoreType, map_smoothing
+from ..tiling import reduce_tile_scores
 from ..torch_model import PkdganModel
 
 
@@ -50,14 +53,15 @@ class ValidationScores:
     """The student's raw scores and maps of every validation image, with labels and masks where the data has them.
 
     Attributes:
-        scores: ``{ScoreType: (N,) scores}``.
+        scores: ``{top_k: {ScoreType: (N,) scores}}`` for each number of highest tile scores averaged per image
+            (one entry, the model's ``tile_top_k``, unless more were asked for; all equal without a tiler).
         teacher_scores: The teacher's ``{ScoreType: (N,) scores}`` (logged for comparison; only the student scores).
         labels: ``(N,)``, 1 = anomalous.
         maps: ``(N, 1, H, W)`` unsmoothed anomaly maps, or ``None`` when the validation set has no masks.
         masks: ``(N, 1, H, W)`` ground-truth masks, or ``None``.
     """
 
-    scores: dict[ScoreType, torch.Tensor]
+    scores: dict[int, dict[ScoreType, torch.Tensor]]
     teacher_scores: dict[ScoreType, torch.Tensor]
     labels: torch.Tensor
     maps: torch.Tensor | None = None
@@ -70,6 +74,7 @@ def score_validation_set(
     batches: Iterable[Batch],
     transform: Callable[[torch.Tensor], torch.Tensor] | None,
     device: torch.device,
+    top_ks: Sequence[int] | None = None,
 ) -> ValidationScores:
     """Every student and teacher score (and, where masks exist, student anomaly map) of every validation image.
 
@@ -78,8 +83,10 @@ def score_validation_set(
         batches: The validation dataloader's batches, as the datamodule gives them (not yet pre-processed).
         transform: The pre-processor's transform (the one validation batches get), or ``None``.
         device: Where the model is.
+        top_ks: Numbers of highest tile scores averaged into each image's score; ``None``: the model's ``tile_top_k``.
     """
-    scores: dict[ScoreType, list[torch.Tensor]] = {score_type: [] for score_type in ScoreType}
+    top_ks = (model.tile_top_k,) if top_ks is None else tuple(top_ks)
+    scores: dict[int, dict[ScoreType, list[torch.Tensor]]] = {k: {t: [] for t in ScoreType} for k in top_ks}
     teacher_scores: dict[ScoreType, list[torch.Tensor]] = {score_type: [] for score_type in ScoreType}
     labels, maps, masks = [], [], []
     for batch in batches:
@@ -88,9 +95,10 @@ def score_validation_set(
         images = batch.image.to(device)
         if transform is not None:
             images = transform(images)
-        batch_scores, anomaly_map = model.scores(images)
-        for score_type, values in batch_scores.items():
-            scores[score_type].append(values.cpu())
+        tile_scores, anomaly_map = model.tile_scores(images)
+        for top_k, by_type in scores.items():
+            for score_type, values in tile_scores.items():
+                by_type[score_type].append(reduce_tile_scores(values.flatten(), values.shape[1], top_k).cpu())
         for score_type, values in model.scores(images, network="teacher")[0].items():
             teacher_scores[score_type].append(values.cpu())
         labels.append(torch.as_tensor(batch.gt_label).view(-1).cpu())
@@ -99,11 +107,11 @@ def score_validation_set(
             maps.append(anomaly_map.cpu())
             masks.append(F.interpolate(mask, size=anomaly_map.shape[-2:], mode="nearest").cpu() > 0.5)
     if not labels:
-        empty = {score_type: torch.empty(0) for score_type in ScoreType}
-        return ValidationScores(empty, dict(empty), torch.empty(0).long())
+        empty = {top_k: {score_type: torch.empty(0) for score_type in ScoreType} for top_k in top_ks}
+        return ValidationScores(empty, {score_type: torch.empty(0) for score_type in ScoreType}, torch.empty(0).long())
     has_masks = len(masks) == len(labels) and bool(torch.cat(masks).any())
     return ValidationScores(
-        scores={score_type: torch.cat(values) for score_type, values in scores.items()},
+        scores={k: {t: torch.cat(values) for t, values in by_type.items()} for k, by_type in scores.items()},
         teacher_scores={score_type: torch.cat(values) for score_type, values in teacher_scores.items()},
         labels=torch.cat(labels).long(),
         maps=torch.cat(maps) if has_masks else None,

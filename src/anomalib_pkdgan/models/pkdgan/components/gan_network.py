@@ -149,8 +149,9 @@ class GanNetwork(nn.Module):
         if tuple(images.shape[-2:]) != self.input_size:
             msg = (
                 f"PKDGAN was built for {self.input_size[0]}x{self.input_size[1]} images but got "
-                f"{images.shape[-2]}x{images.shape[-1]}. Resize them (the default pre-processor does) "
-                "or build the model with that input_size."
+                f"{images.shape[-2]}x{images.shape[-1]}. Resize them (the default pre-processor does), "
+                "build the model with that input_size, or cut larger images into tiles of input_size "
+                "(TilerConfigurationCallback)."
             )
             raise ValueError(msg)
 

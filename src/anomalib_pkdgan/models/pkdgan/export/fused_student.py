@@ -13,7 +13,9 @@ In OpenVINO the plainly traced student is bound by overhead and by layouts, not 
   rewrites of :mod:`.fusion`);
 * the element-wise work on images, reconstructions and maps (grey conversion, tanh, squared error) done on
   ``(B, C, H*W)`` rows, which OpenVINO vectorises along the pixels instead of along one to three channels;
-* only the score the model reports (the reconstruction score needs no second encoder).
+* only the score the model reports (the reconstruction score needs no second encoder);
+* with a tiler, the whole image cut into tiles and the tiles' maps stitched back by a :class:`~..tiling.TileGrid`
+  built for the one whole-image size the export takes: the fused student runs once on all tiles of the batch.
 
 Example:
     >>> model = PkdganModel((28, 28), teacher_features=8, teacher_latent=16).eval()
@@ -34,6 +36,7 @@ from torchvision.transforms.v2 import Compose, InterpolationMode, Normalize, Res
 
 from ..anomaly_map import ScoreType
 from ..pre_processing import LUMA
+from ..tiling import TileGrid, check_tiler, reduce_tile_scores
 from ..torch_model import PkdganModel
 from .fusion import PRE_SHUFFLE_ACTIVATIONS, fuse, on_latent
 
@@ -159,16 +162,31 @@ class FusedStudent(nn.Module):
     weights only (BatchNorm folded in).
 
     Args:
-        model: The trained P-KDGAN networks; its ``score_type`` and ``smooth_map`` are kept.
+        model: The trained P-KDGAN networks; its ``score_type``, ``smooth_map``, ``tiler`` and ``tile_top_k`` are kept.
         pre_processor: Anomalib pre-processor of the Lightning module, or ``None`` for pre-processed input.
         always_resize: See :class:`InputStage`.
+        image_size: With a tiler, the whole (pre-processed) image size the graph tiles; ignored without one.
     """
 
-    def __init__(self, model: PkdganModel, pre_processor: nn.Module | None, always_resize: bool = False) -> None:
+    def __init__(
+        self,
+        model: PkdganModel,
+        pre_processor: nn.Module | None,
+        always_resize: bool = False,
+        image_size: tuple[int, int] | None = None,
+    ) -> None:
         super().__init__()
         gan = model.student
         generator = deepcopy(gan.generator).eval()
-        self.input = InputStage(pre_processor, gan.num_input_channels, gan.input_size, always_resize)
+        self.grid = None
+        if model.tiler is not None:
+            if image_size is None:
+                msg = "PKDGAN's tiled export needs the whole-image size it tiles (image_size)."
+                raise ValueError(msg)
+            self.grid = TileGrid(image_size, *check_tiler(model.tiler, gan.input_size))
+        self.tile_top_k = model.tile_top_k
+        self.image_size = gan.input_size if self.grid is None else self.grid.image_size
+        self.input = InputStage(pre_processor, gan.num_input_channels, self.image_size, always_resize)
         self.encoder = fuse(layers_in_order(generator.encoder1))
         decoder = on_latent(list(fuse(layers_in_order(generator.decoder))))
         ends_in_activation = bool(decoder) and isinstance(decoder[-1], ROW_ACTIVATIONS)
@@ -187,9 +205,25 @@ class FusedStudent(nn.Module):
         """Score raw RGB images ``(B, 3, h, w)`` in ``[0, 1]`` (or pre-processed ones without a pre-processor).
 
         Returns:
-            InferenceBatch: ``pred_score`` ``(B,)`` and ``anomaly_map`` as rows ``(B, 1, H*W)``.
+            InferenceBatch: ``pred_score`` ``(B,)`` and ``anomaly_map`` as rows ``(B, 1, H*W)`` (the whole image's).
         """
         rows = self.input(images)
+        if self.grid is not None:
+            tiles = self.grid.tile(rows.unflatten(2, self.image_size))
+            prediction = self._score_rows(tiles.flatten(2))
+            score = reduce_tile_scores(prediction.pred_score, self.grid.num_tiles, self.tile_top_k)
+            anomaly_map = self.grid.untile(prediction.anomaly_map.unflatten(2, self.input_size))
+            return InferenceBatch(pred_score=score, anomaly_map=self._smoothed(anomaly_map.flatten(2)))
+        prediction = self._score_rows(rows)
+        return prediction._replace(anomaly_map=self._smoothed(prediction.anomaly_map))
+
+    def _smoothed(self, anomaly_map: torch.Tensor) -> torch.Tensor:
+        if isinstance(self.smooth_map, nn.Identity):
+            return anomaly_map
+        return self.smooth_map(anomaly_map.unflatten(2, self.image_size)).flatten(2)
+
+    def _score_rows(self, rows: torch.Tensor) -> InferenceBatch:
+        """Return the student's score and unsmoothed map of images of ``input_size`` given as rows ``(B, C, H*W)``."""
         batch, channels = rows.shape[0], rows.shape[1]
         height, width = self.input_size
         canvas = rows.view(batch, channels, height, width)
@@ -209,6 +243,4 @@ class FusedStudent(nn.Module):
         else:
             second = self.second_encoder(reconstruction.view(batch, channels, self.canvas, self.canvas))
             score = (latent - second).pow(2).flatten(1).mean(dim=1)
-        if not isinstance(self.smooth_map, nn.Identity):
-            anomaly_map = self.smooth_map(anomaly_map.view(batch, 1, height, width)).flatten(2)
         return InferenceBatch(pred_score=score, anomaly_map=anomaly_map)

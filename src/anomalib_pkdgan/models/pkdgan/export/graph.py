@@ -6,7 +6,7 @@
 Anomalib's ``to_onnx`` (which ``to_openvino`` converts) traces the Lightning module's ``forward``; P-KDGAN's traces
 an :class:`ExportGraph` instead: the :class:`~.fused_student.FusedStudent` (pre-processing folded in, the same
 scores with less work) and Anomalib's post-processor, folded where its statistics are known
-(:class:`FoldedPostProcessor`).
+(:class:`FoldedPostProcessor`). A tiled model's graph tiles whole images of one size (:func:`tiled_export_sizes`).
 """
 
 import torch
@@ -17,7 +17,37 @@ from lightning.pytorch import LightningModule
 from torch import nn
 
 from ..torch_model import PkdganModel
-from .fused_student import FusedStudent
+from .fused_student import FusedStudent, foldable_transforms
+
+
+def tiled_export_sizes(
+    model: PkdganModel, pre_processor: nn.Module | None, input_size: tuple[int, int] | None
+) -> tuple[tuple[int, int] | None, tuple[int, int] | None]:
+    """``(whole-image size the graph tiles, input size to export with)`` for Anomalib's ``input_size`` argument.
+
+    Without a tiler: ``(None, input_size)``. With one, the graph tiles one image size (its grid, see
+    :class:`~..tiling.TileGrid`, is static): the size a resizing pre-processor gives (the export then takes any
+    size, as without tiles); else the exported input's size, ``input_size`` or the whole-image size the model trained
+    on (``PkdganModel.tiled_image_size``), which the export then fixes (only the batch size stays dynamic).
+
+    Raises:
+        ValueError: Tiled, but no whole-image size is known (an untrained model and no ``input_size``).
+    """
+    if model.tiler is None:
+        return None, input_size
+    folded = foldable_transforms(pre_processor)
+    if folded is not None and folded[0] is not None:
+        return tuple(int(side) for side in folded[0].size), input_size
+    trained = model.tiled_image_size
+    image_size = (input_size if folded is not None else None) or trained
+    if image_size is None:
+        msg = (
+            "PKDGAN's tiled export tiles whole images of one size, and this model has not seen any: train it with "
+            "the tiler, or export with input_size=(height, width)."
+        )
+        raise ValueError(msg)
+    image_size = (int(image_size[0]), int(image_size[1]))
+    return image_size, input_size or image_size
 
 
 class FoldedPostProcessor(nn.Module):
@@ -71,6 +101,8 @@ class ExportGraph(nn.Module):
         pre_processor: Anomalib pre-processor of the Lightning module, or ``None``.
         post_processor: Anomalib post-processor of the Lightning module, or ``None``.
         always_resize: See :class:`~.fused_student.InputStage`.
+        image_size: With a tiler, the whole (pre-processed) image size the graph tiles; see
+            :func:`tiled_export_sizes`.
     """
 
     def __init__(
@@ -79,11 +111,12 @@ class ExportGraph(nn.Module):
         pre_processor: nn.Module | None,
         post_processor: nn.Module | None,
         always_resize: bool = False,
+        image_size: tuple[int, int] | None = None,
     ) -> None:
         super().__init__()
-        self.model = FusedStudent(model, pre_processor, always_resize)
+        self.model = FusedStudent(model, pre_processor, always_resize, image_size)
         self.post_processor = FoldedPostProcessor.of(post_processor)
-        self.map_size = model.student.input_size
+        self.map_size = self.model.image_size
 
     def forward(self, batch: torch.Tensor) -> InferenceBatch:
         """Score raw images ``(B, 3, H, W)`` in ``[0, 1]``, as ``AnomalibModule.forward`` does."""

@@ -21,7 +21,7 @@ from anomalib.models.components.base.export_mixin import ExportMixin
 from torch import nn
 
 from ..torch_model import PkdganModel
-from .graph import ExportGraph, TracedExport
+from .graph import ExportGraph, TracedExport, tiled_export_sizes
 from .scorer import StudentInference
 
 CALIBRATED_COMPRESSIONS = (CompressionType.INT8_PTQ, CompressionType.INT8_ACQ)
@@ -55,10 +55,17 @@ class StudentExportMixin:
 
         ``to_openvino`` converts this ONNX file, so both exports hold the same graph. ``always_resize``: no ``If``
         skips the resize for images of the model's size (see :meth:`to_openvino`); other arguments are Anomalib's.
+        A tiled model's graph tiles and stitches whole images of one size (see :func:`.graph.tiled_export_sizes`).
         """
+        arguments = inspect.signature(ExportMixin.to_onnx).bind(self, export_root, *args, **kwargs).arguments
+        del arguments["self"]
+        arguments.update(arguments.pop("kwargs", {}))
         with self._export_guard(export_root, "onnx"):
-            graph = ExportGraph(self.model, self.pre_processor, self.post_processor, always_resize)
-            return TracedExport(graph).to(self.device).to_onnx(export_root, *args, **kwargs)
+            image_size, arguments["input_size"] = tiled_export_sizes(
+                self.model, self.pre_processor, arguments.get("input_size")
+            )
+            graph = ExportGraph(self.model, self.pre_processor, self.post_processor, always_resize, image_size)
+            return TracedExport(graph).to(self.device).to_onnx(**arguments)
 
     def to_openvino(self, export_root: Path | str, *args: Any, **kwargs: Any) -> Path:
         """Export the student, with pre- and post-processing, to OpenVINO IR; refuses an untrained model.

@@ -23,14 +23,15 @@ from torch import nn
 
 from ..anomaly_map import network_scores
 from ..pre_processing import convert_channels
+from ..tiling import check_tiler, reduce_tile_scores, tile_grid
 from ..torch_model import PkdganModel
 
 
 class StudentScorer(nn.Module):
     """The student's inference path alone: no teacher, no discriminators, no projection.
 
-    It scores exactly as :meth:`PkdganModel.forward` does, from a copy of the student generator taken when it is
-    built; the Torch export pickles it so the file holds the student's weights only.
+    It scores exactly as :meth:`PkdganModel.forward` does (tiles included), from a copy of the student generator
+    taken when it is built; the Torch export pickles it so the file holds the student's weights only.
 
     Example:
         >>> model = PkdganModel((32, 32), teacher_features=8, teacher_latent=16).eval()
@@ -46,14 +47,22 @@ class StudentScorer(nn.Module):
         self.num_input_channels = model.num_input_channels
         self.score_type = model.score_type
         self.smooth_map = deepcopy(model.smooth_map)
+        self.tiling = None if model.tiler is None else check_tiler(model.tiler, model.student.input_size)
+        self.tile_top_k = model.tile_top_k
         self.register_buffer("luma", model.luma.clone(), persistent=False)
         self.luma: torch.Tensor
         self.train(model.training)
 
     def forward(self, images: torch.Tensor) -> InferenceBatch:
-        """Score pre-processed images, as :meth:`PkdganModel.forward`."""
-        scores, anomaly_map = network_scores(self.student, convert_channels(images, self.num_input_channels, self.luma))
-        return InferenceBatch(pred_score=scores[self.score_type], anomaly_map=self.smooth_map(anomaly_map))
+        """Score pre-processed images, as :meth:`PkdganModel.forward` (whole images cut into tiles, with a tiler)."""
+        images = convert_channels(images, self.num_input_channels, self.luma)
+        if self.tiling is None:
+            scores, anomaly_map = network_scores(self.student, images)
+            return InferenceBatch(pred_score=scores[self.score_type], anomaly_map=self.smooth_map(anomaly_map))
+        grid = tile_grid((int(images.shape[-2]), int(images.shape[-1])), *self.tiling)
+        scores, tile_maps = network_scores(self.student, grid.tile(images))
+        score = reduce_tile_scores(scores[self.score_type], grid.num_tiles, self.tile_top_k)
+        return InferenceBatch(pred_score=score, anomaly_map=self.smooth_map(grid.untile(tile_maps)))
 
 
 class StudentInference(nn.Module):
