@@ -25,7 +25,7 @@ from typing import Any
 
 import torch
 from anomalib import LearningType
-from anomalib.data import AnomalibDataModule, Batch
+from anomalib.data import Batch
 from anomalib.metrics import PRO, Evaluator
 from anomalib.models.components import AnomalibModule
 from anomalib.pre_processing import PreProcessor
@@ -37,16 +37,16 @@ from torch import nn, optim
 from .anomaly_map import ScoreType
 from .callbacks import Phase, ProgressiveDistillation, ScoreSelection
 from .checkpoint import PkdganCheckpointMixin, load_teacher_state
-from .components import GanNetwork, GanOutput
 from .components.distill_inputs import check_distill_inputs
-from .data_fit import DEFAULT_INPUT_SIZE, fitted_input, look_at
+from .data_fit import DEFAULT_INPUT_SIZE, InputFitMixin
 from .divergence import DivergenceGuard
 from .evaluator import MaskAwareEvaluator
 from .export import StudentExportMixin
-from .loss import DiscriminatorLoss, DistillationLoss, GeneratorLoss, reinitialise_if_won
-from .pre_processing import default_pre_processor, match_tiling, set_resize
+from .loss import DiscriminatorLoss, DistillationLoss, GeneratorLoss
+from .pre_processing import default_pre_processor
 from .tiling import TOP_K_CHOICES
 from .torch_model import PkdganModel, teacher_width
+from .training import GanTrainingMixin
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ UNSAVED_HYPERPARAMETERS = ("teacher_checkpoint", "seed")
 """Arguments with side effects (reading a file, seeding) that restoring a checkpoint must not repeat."""
 
 
-class Pkdgan(PkdganCheckpointMixin, StudentExportMixin, AnomalibModule):
+class Pkdgan(GanTrainingMixin, InputFitMixin, PkdganCheckpointMixin, StudentExportMixin, AnomalibModule):
     """P-KDGAN: a compact student GAN distilled progressively from a large teacher GAN.
 
     Args:
@@ -245,18 +245,6 @@ class Pkdgan(PkdganCheckpointMixin, StudentExportMixin, AnomalibModule):
         """Resize to ``image_size`` and scale to ``[-1, 1]`` (see :func:`.pre_processing.default_pre_processor`)."""
         return default_pre_processor(image_size or (32, 32))
 
-    def match_pre_processor(self) -> None:
-        """Make the default pre-processor keep whole images for a tiler, and resize to ``input_size`` without one."""
-        if not (self.default_pre_processor and isinstance(self.pre_processor, PreProcessor)):
-            return
-        if not match_tiling(self.pre_processor, self.model.student.input_size, tiled=self.model.tiler is not None):
-            return
-        # Anomalib's datamodules copy the pre-processor's resize into their data sets in their ``setup``, which
-        # Lightning runs before the callbacks' (where the tiler is set); set up again, they copy the new transform.
-        datamodule = getattr(self._trainer, "datamodule", None)
-        if isinstance(datamodule, AnomalibDataModule):
-            datamodule.setup()
-
     @property
     def phase(self) -> Phase:
         """The current training phase (saved in checkpoints)."""
@@ -287,147 +275,6 @@ class Pkdgan(PkdganCheckpointMixin, StudentExportMixin, AnomalibModule):
         callbacks = super().configure_callbacks()
         callbacks = list(callbacks) if isinstance(callbacks, Sequence) else [callbacks]
         return [*callbacks, self.schedule, self.selection]
-
-    def setup(self, stage: str) -> None:
-        """Fit the networks to the data and the default pre-processor to the tiler, before the loaders are built.
-
-        When a fit starts, the size and channels left at ``None`` follow the training images (with a tiler, the size
-        is the tiles'); then the default pre-processor keeps whole images for a tiler (``TilerConfigurationCallback``,
-        set up before the model) and resizes to ``input_size`` without one.
-        """
-        super().setup(stage)
-        self._fit_to_data(stage)
-        self.match_pre_processor()
-
-    def _fit_to_data(self, stage: str) -> None:
-        datamodule = getattr(self.trainer, "datamodule", None)
-        dataset = getattr(datamodule, "train_data", None)
-        if stage != "fit" or not any(self.from_data.values()) or dataset is None:
-            return
-        look = look_at(dataset)
-        if look is None:
-            return
-        keep_size = not self.from_data["input_size"] or self.model.tiler is not None
-        input_size, channels = fitted_input(
-            look,
-            self.model.student.input_size if keep_size else None,
-            None if self.from_data["num_input_channels"] else self.model.num_input_channels,
-        )
-        if self._rebuild(input_size, channels):
-            kind = "colour" if look.colour else "grey"
-            logger.info(
-                "PKDGAN trains at %dx%d with %d channel(s), fitted to the %s %dx%d training images (set "
-                "--model.input_size and --model.num_input_channels, or use a config such as configs/mvtecad.yaml, "
-                "to choose).",
-                *input_size,
-                channels,
-                kind,
-                look.height,
-                look.width,
-            )
-
-    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        """Build the networks at the size and channels a checkpoint was trained with, where they were left open."""
-        saved = checkpoint.get("hyper_parameters", {})
-        current = {"input_size": self.model.student.input_size, "num_input_channels": self.model.num_input_channels}
-        wanted = {
-            name: tuple(saved[name]) if name == "input_size" else int(saved[name])
-            for name in current
-            if self.from_data[name] and saved.get(name) is not None
-        }
-        self._rebuild(
-            wanted.get("input_size", current["input_size"]),
-            wanted.get("num_input_channels", current["num_input_channels"]),
-        )
-        super().on_load_checkpoint(checkpoint)
-
-    def _rebuild(self, input_size: Sequence[int], channels: int) -> bool:
-        """Build new networks (and the default pre-processor's resize) for another size or channel count."""
-        input_size = (int(input_size[0]), int(input_size[1]))
-        if (input_size, channels) == (self.model.student.input_size, self.model.num_input_channels):
-            return False
-        if self.teacher_pretrained:
-            msg = (
-                f"PKDGAN's teacher_checkpoint holds a {self.model.num_input_channels}-channel "
-                f"{self.model.student.input_size[0]}x{self.model.student.input_size[1]} teacher, but the training "
-                f"images need {channels} channel(s) at {input_size[0]}x{input_size[1]}. Set --model.input_size and "
-                "--model.num_input_channels as in the run that trained the teacher."
-            )
-            raise ValueError(msg)
-        width = teacher_width(input_size, self.teacher_features)
-        tiler, top_k = self.model.tiler, self.model.tile_top_k
-        self.model = PkdganModel(input_size, channels, width, **self.network_args)
-        self.model.tiler, self.model.tile_top_k = tiler, top_k
-        if self.from_data["input_size"]:
-            set_resize(self.pre_processor, input_size)
-        self._hparams["input_size"], self._hparams["num_input_channels"] = list(input_size), channels
-        return True
-
-    def _discriminator_step(self, network: GanNetwork, output: GanOutput, optimizer: Any, name: str) -> torch.Tensor:
-        pred_real, _ = network.discriminate(output.canvas.detach())
-        pred_fake, _ = network.discriminate(output.reconstruction.detach())
-        loss = self.discriminator_loss(pred_real, pred_fake)
-        if self._finite({f"{name}/discriminator": loss}):
-            optimizer.zero_grad(set_to_none=True)
-            self.manual_backward(loss)
-            optimizer.step()
-            reinitialise_if_won(network.discriminator, loss)
-        return loss.detach()
-
-    def _finite(self, terms: dict[str, torch.Tensor]) -> bool:
-        where = f"in phase {self.phase.name} at epoch {self.current_epoch}, step {self.global_step}"
-        return self.divergence.finite(terms, where)
-
-    def training_step(self, batch: Batch, batch_idx: int) -> STEP_OUTPUT:
-        """One optimisation step of the current phase: generators first, then discriminators."""
-        del batch_idx
-        images = self.model.to_model_channels(self.model.tile(batch.image))  # with a tiler, all tiles of the batch
-        teacher_g, teacher_d, student_g, student_d = self.optimizers()
-        phase = self.phase
-        optimizers = {"teacher": (teacher_g, teacher_d), "student": (student_g, student_d)}  # generator, discriminator
-        trained = {name: optimizers[name] for name in phase.trained}
-
-        outputs: dict[str, GanOutput] = {}
-        hints = "student" in trained and self.distillation_loss.w_hint > 0
-        if "teacher" in trained or self.distills:
-            with torch.set_grad_enabled("teacher" in trained):
-                outputs["teacher"] = self.model.teacher(images, features=hints)
-        if "student" in trained:
-            outputs["student"] = self.model.student(images, features=hints)
-        terms = {
-            f"{name}/{term}": value
-            for name in trained
-            for term, value in self.generator_loss.of(getattr(self.model, name), outputs[name]).items()
-        }
-        if "student" in trained and self.distills:
-            distill = self.distillation_loss(
-                outputs["student"], outputs["teacher"], self.model.latent_projection, self.model.hint_adapters
-            )
-            terms.update({f"distill/{term}": value for term, value in distill.items()})
-            if self.distill_inputs != "normal":
-                off_normal = self.distillation_loss.off_normal(
-                    self.model, self.distill_inputs, images, outputs["teacher"]
-                )
-                terms.update({f"distill_off/{term}": value for term, value in off_normal.items()})
-
-        if self._finite(terms):
-            for generator_opt, _ in trained.values():
-                generator_opt.zero_grad(set_to_none=True)
-            self.manual_backward(torch.stack(list(terms.values())).sum())
-            for generator_opt, _ in trained.values():
-                generator_opt.step()
-            self.student_steps += int("student" in trained)
-        for name, (_, discriminator_opt) in trained.items():
-            network = getattr(self.model, name)
-            terms[f"{name}/discriminator"] = self._discriminator_step(network, outputs[name], discriminator_opt, name)
-
-        # Per step: the loss terms, their sum (``train_loss``, in the progress bar) and the phase as an integer.
-        logged = {f"train/{name}": value.detach() for name, value in terms.items()}
-        self.log_dict(logged, on_step=True, on_epoch=False, batch_size=images.shape[0])
-        total = torch.stack(list(logged.values())).sum()
-        self.log("train_loss", total, on_step=True, on_epoch=False, prog_bar=True, batch_size=images.shape[0])
-        self.log("phase", int(phase), on_step=True, on_epoch=False, prog_bar=True, batch_size=images.shape[0])
-        return None
 
     def validation_step(self, batch: Batch, *args: Any, **kwargs: Any) -> STEP_OUTPUT:
         """Score the batch with the student; each image's score depends on that image alone."""
