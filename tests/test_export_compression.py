@@ -12,19 +12,22 @@ from anomalib.engine import Engine
 
 from anomalib_pkdgan import OPENVINO_FP32_CONFIG
 
-# Largest |normalised score - PyTorch's| accepted per compression. Normalised scores lie in [0, 1] with the threshold
-# at 0.5, and the normalisation divides by the validation score range, so an error relative to the scores is about
-# an absolute error here.
+# Largest |normalised score - PyTorch's| accepted per compression on this tiny model. Normalised scores lie in
+# [0, 1] with the threshold at 0.5, and the normalisation divides by the validation score range, so an error
+# relative to the scores is about an absolute error here. The errors of a full-size benchmark cell are in
+# benchmarks/results/export_compression.csv (benchmarks/export_compression.py).
 TOLERANCE = {
     # FP32 IR: the same arithmetic in another order (tests/test_export.py holds it to the same 1e-4).
     None: 1e-4,
     # Weights rounded to float16 (11-bit significand: relative error <= 2**-11 = 4.9e-4 each), computed in f32.
     CompressionType.FP16: 5e-3,
     # Weights stored as uint8 with a scale and zero point per output channel (a step of 1/255 of each channel's
-    # range), activations in f32.
-    CompressionType.INT8: 2e-2,
+    # range), activations in f32: larger than FP16's 2**-11, and the latent score is a small difference of two
+    # encodings, which magnifies it.
+    CompressionType.INT8: 5e-2,
     # Weights and activations in 8 bits, activation ranges calibrated per tensor on a few dozen images: a step of
-    # 1/255 of each tensor's range at every layer, so several percent of the score range.
+    # 1/255 of each tensor's range at every layer. This bound holds for the tiny model only; it checks the path
+    # (calibration, export, inferencer, threshold), not the accuracy, which the CSV above reports.
     CompressionType.INT8_PTQ: 0.15,
     CompressionType.INT8_ACQ: 0.15,  # the PTQ model, kept if validation F1 drops <= 1 %, else layers back in f32
 }
