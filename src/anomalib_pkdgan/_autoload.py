@@ -8,8 +8,11 @@ Anomalib has no entry points for models: its CLI only resolves ``--model NAME`` 
 installs ``anomalib_pkdgan.pth`` into site-packages, which imports this module at interpreter
 start-up. It adds one small finder to :data:`sys.meta_path` and nothing else: no torch, no Anomalib.
 When some code later imports ``anomalib.models``, the finder lets the normal import run, then imports
-:mod:`anomalib_pkdgan.models.pkdgan` so that ``Pkdgan`` and ``PKDGAN`` exist as subclasses before the
-CLI parses its arguments.
+:mod:`anomalib_pkdgan._anomalib_models`, which imports the model, so that ``Pkdgan`` and ``PKDGAN`` exist as
+subclasses before the CLI parses its arguments, and makes them names of ``anomalib.models`` that
+``anomalib.models.get_model`` finds (``anomalib benchmark``, the tiled ensemble, ``from anomalib.models import
+Pkdgan``). Likewise, right after ``anomalib.pipelines.benchmark.job`` is imported, it imports
+:mod:`anomalib_pkdgan._anomalib_benchmark`, so that ``anomalib benchmark`` can tabulate PKDGAN beside another model.
 
 If the plugin cannot be imported (say, a newer Anomalib changed the GANomaly blocks it builds on), the hook
 warns once and lets Anomalib load without it, so one broken plugin never breaks every Anomalib model.
@@ -31,22 +34,31 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
     from types import ModuleType
 
-TRIGGER = "anomalib.models"
-PLUGIN = "anomalib_pkdgan.models.pkdgan"
-_failed = False  # set once the plugin failed to import and the warning was given: never warn twice
+#: Anomalib module -> module of this package imported right after it, and what is lost if that import fails.
+AFTER_IMPORT = {
+    "anomalib.models": ("anomalib_pkdgan._anomalib_models", "its model, so `--model PKDGAN` is not available"),
+    # When the plugin is imported first, it imports ``anomalib.models`` half-way: register once it is complete.
+    "anomalib_pkdgan.models": ("anomalib_pkdgan._anomalib_models", "its model, so `--model PKDGAN` is not available"),
+    "anomalib.pipelines.benchmark.job": (
+        "anomalib_pkdgan._anomalib_benchmark",
+        "its fix of `anomalib benchmark` tables that mix models with different init_args",
+    ),
+}
+_failed: set[str] = set()  # modules that failed to import and were warned about: never warn twice
+_executing: set[str] = set()  # modules of AFTER_IMPORT whose own code is running now
 
 
-def _import_plugin() -> None:
-    """Import the plugin; if that raises, warn once instead of breaking the import of ``anomalib.models``."""
-    global _failed
-    if _failed:
-        return
+def _import_plugin(trigger: str) -> None:
+    """Import the module that follows ``trigger``; if that raises, warn once instead of breaking the host import."""
+    plugin, loss = AFTER_IMPORT[trigger]
+    if plugin in _failed or any(AFTER_IMPORT[name][0] == plugin for name in _executing):
+        return  # warned already; or another module that leads to it is half-way and imports it once complete
     try:
-        importlib.import_module(PLUGIN)
+        importlib.import_module(plugin)
     except Exception as error:  # whatever breaks the plugin must leave Anomalib usable
-        _failed = True
+        _failed.add(plugin)
         warnings.warn(
-            f"anomalib-pkdgan could not load its model, so `--model PKDGAN` is not available "
+            f"anomalib-pkdgan could not load {loss} "
             f"({type(error).__name__}: {error}). Anomalib and its own models work as usual. To fix it, upgrade "
             "anomalib-pkdgan to a release that supports this Anomalib, or uninstall it (pip uninstall "
             "anomalib-pkdgan), or set ANOMALIB_PKDGAN_NO_AUTOLOAD=1 to switch this start-up hook off.",
@@ -56,7 +68,7 @@ def _import_plugin() -> None:
 
 
 class _ExecThenImportPlugin:
-    """Wrap the real loader of ``anomalib.models``; import the plugin once it has run."""
+    """Wrap the real loader of a module of :data:`AFTER_IMPORT`; import its follower once it has run."""
 
     def __init__(self, loader: "importlib.abc.Loader") -> None:
         self._loader = loader
@@ -65,16 +77,20 @@ class _ExecThenImportPlugin:
         return self._loader.create_module(spec)
 
     def exec_module(self, module: "ModuleType") -> None:
-        self._loader.exec_module(module)
-        _import_plugin()
+        _executing.add(module.__name__)
+        try:
+            self._loader.exec_module(module)
+        finally:
+            _executing.discard(module.__name__)
+        _import_plugin(module.__name__)
 
     def __getattr__(self, name: str) -> object:
         # Loaders such as SourceFileLoader expose extra methods (get_code, get_resource_reader, ...).
         return getattr(self._loader, name)
 
 
-class AnomalibModelsFinder:
-    """Meta-path finder (see :class:`importlib.abc.MetaPathFinder`) that only answers for ``anomalib.models``."""
+class AfterImportFinder:
+    """Meta-path finder (see :class:`importlib.abc.MetaPathFinder`) that only answers for :data:`AFTER_IMPORT`."""
 
     def find_spec(
         self,
@@ -82,7 +98,7 @@ class AnomalibModelsFinder:
         path: "Sequence[str] | None",
         target: "ModuleType | None" = None,
     ) -> "importlib.machinery.ModuleSpec | None":
-        if fullname != TRIGGER:
+        if fullname not in AFTER_IMPORT:
             return None
         # Ask the remaining finders for the real spec, then wrap its loader.
         for finder in sys.meta_path:
@@ -96,14 +112,16 @@ class AnomalibModelsFinder:
 
 
 def install() -> None:
-    """Register the finder once; import the plugin now if ``anomalib.models`` is already imported."""
+    """Register the finder once; import now what follows a module of :data:`AFTER_IMPORT` that is already imported."""
     if os.environ.get("ANOMALIB_PKDGAN_NO_AUTOLOAD"):
         return
-    if TRIGGER in sys.modules:
-        _import_plugin()
-        return
-    if not any(isinstance(finder, AnomalibModelsFinder) for finder in sys.meta_path):
-        sys.meta_path.insert(0, AnomalibModelsFinder())
+    for trigger in AFTER_IMPORT:
+        if trigger in sys.modules:
+            _import_plugin(trigger)
+    if not all(trigger in sys.modules for trigger in AFTER_IMPORT) and not any(
+        isinstance(finder, AfterImportFinder) for finder in sys.meta_path
+    ):
+        sys.meta_path.insert(0, AfterImportFinder())
 
 
 install()
