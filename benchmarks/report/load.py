@@ -39,6 +39,8 @@ class Results:
     hint_sweep: list[dict]
     defaults_grid: list[dict]
     paper_budget: list[dict]
+    compression: list[dict]
+    distill_inputs: list[dict]
 
 
 def load_results(folder: Path) -> Results:
@@ -84,5 +86,7 @@ def load_results(folder: Path) -> Results:
         hint_sweep=rows("hints/distill_sweep.csv"),
         defaults_grid=jsonl(f"{DEFAULTS_GRID}/oneclass_details.jsonl"),
         paper_budget=jsonl(f"{PAPER_BUDGET}/oneclass_details.jsonl"),
+        compression=rows("export_compression.csv"),
+        distill_inputs=rows("distill_inputs/distill_inputs.csv"),
         train_time_plot=folder / "train_time.png" if (folder / "train_time.png").exists() else None,
     )

@@ -160,6 +160,61 @@ def speed_sections(results: Results, page_folder: Path) -> list[str]:
     return parts
 
 
+def compression_section(results: Results) -> list[str]:
+    """OpenVINO compressions of the exported student on one benchmark cell (``export_compression.csv``)."""
+    if not results.compression:
+        return []
+    rows = [
+        "| compression | image AUROC % | change vs FP32 | max score difference vs PyTorch | labels as PyTorch % "
+        "| IR size kB | images/s, batch 1 |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for row in results.compression:
+        rows.append(
+            f"| {row['compression']} | {100 * float(row['image_auroc']):.1f} "
+            f"| {100 * float(row['auroc_change_vs_fp32']):+.1f} | {float(row['max_abs_score_diff_vs_pytorch']):.1e} "
+            f"| {100 * float(row['label_agreement_vs_pytorch']):.1f} | {int(row['model_size_bytes']) / 1000:.0f} "
+            f"| {float(row['images_per_s_batch1']):.0f} |"
+        )
+    return [
+        "## OpenVINO compressions (`benchmarks/speed/export_compression.py`)\n",
+        f"`anomalib export --export_type openvino --compression_type ...` of the MNIST config's student (class 2, "
+        f"short schedule), scored through `OpenVINOInferencer` with `OPENVINO_FP32_CONFIG` on "
+        f"{results.compression[0]['test_images']} test images, against PyTorch. Speeds are from a shared machine.\n",
+        "\n".join(rows) + "\n",
+    ]
+
+
+def distill_inputs_section(results: Results) -> list[str]:
+    """P-KDGAN's distillation inputs and anomaly-vector term against the student alone, on validation first."""
+    if not results.distill_inputs:
+        return []
+    cells = sorted({(r["dataset"], int(r["normal_class"]), int(r["seed"])) for r in results.distill_inputs})
+    settings = list(dict.fromkeys(r["setting"] for r in results.distill_inputs))
+    by_key = {(r["dataset"], int(r["normal_class"]), int(r["seed"]), r["setting"]): r for r in results.distill_inputs}
+    header = "| setting | " + " | ".join(f"{NAMES.get(d, d)} {c} (seed {s})" for d, c, s in cells) + " |"
+    rows = [header, "|---" * (len(cells) + 1) + "|"]
+    for setting in settings:
+        values = []
+        for cell in cells:
+            row = by_key.get((*cell, setting))
+            if row is None:
+                values.append("")
+                continue
+            val = {score: float(row[f"val_auroc_{score}"]) for score in ("latent", "reconstruction")}
+            chosen = max(val, key=lambda score: (val[score], score == "latent"))
+            values.append(f"{100 * val[chosen]:.1f} / {100 * float(row[f'test_auroc_{chosen}']):.1f}")
+        rows.append(f"| `{setting}` | " + " | ".join(values) + " |")
+    return [
+        "## What the distillation carries (`benchmarks/accuracy/distill_inputs_sweep.py`)\n",
+        "Validation / test image AUROC % of the score `auto` keeps, on hard cells at the reduced budget (2,000 "
+        "training images, E = 3, batch 8): `alone` is the student without distillation; the others are P-KDGAN "
+        "with `distill_inputs` (`normal` is the paper's loss) and, after a colon, `w_distill_score`. A setting is "
+        "chosen by validation only.\n",
+        "\n".join(rows) + "\n",
+    ]
+
+
 def sections(results: Results, out: Path, page_folder: Path) -> str:
     """Draw the plots into ``out`` and return the page's result sections (plots linked from ``page_folder``)."""
 
@@ -217,7 +272,9 @@ def sections(results: Results, out: Path, page_folder: Path) -> str:
     if results.throughput:
         parts += ["## Throughput (`benchmarks/speed/throughput.py`)\n", results.throughput]
     parts += speed_sections(results, page_folder)
+    parts += compression_section(results)
     parts += distillation_section(results)
+    parts += distill_inputs_section(results)
     parts += defaults_grid_table(results.defaults_grid)
     parts += combined_score_lines(results.defaults_grid)
     parts += steps_table(results.details, results.batch8)

@@ -3,7 +3,7 @@
 
 """Accuracy, fidelity, size and speed of every OpenVINO compression Anomalib offers, on one benchmark cell.
 
-    python benchmarks/export_compression.py
+    python -m benchmarks.speed.export_compression
 
 Trains P-KDGAN on one-class MNIST, normal class 2 (2000 training images, seed 0), with the model arguments of
 ``configs/mnist.yaml`` on a short schedule (teacher/frozen/joint 3/3/1 epochs exactly: ``min_schedule_steps=0``;
@@ -41,8 +41,8 @@ from lightning.pytorch import seed_everything
 from sklearn.metrics import roc_auc_score
 
 from anomalib_pkdgan import OPENVINO_FP32_CONFIG, OneClassVision, Pkdgan
+from benchmarks.common.paths import RESULTS, WORK
 
-HERE = Path(__file__).resolve().parent
 COMPRESSIONS = {
     "FP32": None,
     "FP16": CompressionType.FP16,
@@ -118,8 +118,8 @@ def images_per_second(inferencer: OpenVINOInferencer, images: np.ndarray, warm_u
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--root", default="/work/data")
-    parser.add_argument("--out", type=Path, default=HERE / "results" / "export_compression.csv")
-    parser.add_argument("--work", type=Path, default=HERE / "work" / "export_compression")
+    parser.add_argument("--out", type=Path, default=RESULTS / "export_compression.csv")
+    parser.add_argument("--work", type=Path, default=WORK / "export_compression")
     parser.add_argument("--speed-images", type=int, default=1000, help="test images timed at batch 1")
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
