@@ -46,9 +46,11 @@ TINY_DATA_CLI = " ".join(f"--data.{k} {v}" for k, v in TINY_DATA.items())
 # Each command of the README's CLI block, by a substring, and the arguments appended to it (later ones win).
 CLI_COMMANDS = {
     "--data.dataset digits": f"{TINY_TRAIN_CLI} {TINY_DATA_CLI}",
-    "--data Folder": TINY_TRAIN_CLI,  # ./my_images: 40 normal (digit 0) and 20 anomalous (digit 3) images
+    "--data.name my_images": TINY_TRAIN_CLI,  # ./my_images: 40 normal (digit 0) and 20 anomalous (digit 3) images
     "--data MVTecAD": "--print_config",  # MVTec AD cannot be downloaded offline: the command must parse
     "--config configs/mnist.yaml": f"{TINY_TRAIN_CLI} {TINY_DATA_CLI} --data.dataset digits",  # MNIST: likewise
+    # The tiling command must parse (with the tiler's arguments); tests/test_tiling.py trains it on a folder.
+    "TilerConfigurationCallback": "--print_config",
 }
 
 
@@ -95,6 +97,12 @@ def check_cli(workdir: Path, output: str) -> None:
     del workdir
     assert output.count("image_AUROC") >= 3, "three training commands test their model"
     assert re.search(r"class_path: anomalib\.data\.[\w.]*MVTecAD", output)
+
+
+def check_tiler_parsed(workdir: Path, output: str) -> None:
+    del workdir
+    assert re.search(r"class_path: anomalib\.callbacks\.[\w.]*TilerConfigurationCallback", output)
+    assert re.search(r"tile_size: 64", output)
 
 
 def check_trained(workdir: Path, output: str) -> None:
@@ -156,6 +164,7 @@ TABLE = [
         needs=("configs", "my_images"),
         check=check_cli,
     ),
+    Block("TilerConfigurationCallback", "bash", shrink=shrink_cli, check=check_tiler_parsed),
     Block("engine.fit(model, datamodule=datamodule)", "python", shrink=shrink_python_usage, check=check_trained),
     Block(
         "anomalib export --model PKDGAN --export_type openvino",
