@@ -78,6 +78,8 @@ class Pkdgan(PkdganCheckpointMixin, StudentExportMixin, AnomalibModule):
             thresholds, score type and map smoothing) of the validation with the best image AUROC after the student
             started training, the later one on a tie (see :mod:`.callbacks.best_weights`); ``False`` keeps the last
             weights. Needs anomalous validation images; without them the last weights are kept.
+        keep_num_workers: Keep the datamodule's ``num_workers`` when the schedule stretches a small data set on a
+            CPU; by default such a datamodule loads in the main process (see :mod:`.callbacks.loader_workers`).
         teacher_checkpoint: A Pkdgan Lightning checkpoint or a saved teacher ``GanNetwork`` state dict. Read
             once; checkpoints of this model hold the teacher's weights and do not read it again.
         wadv: Adversarial (feature matching) weight of each GAN's generator loss.
@@ -129,6 +131,7 @@ class Pkdgan(PkdganCheckpointMixin, StudentExportMixin, AnomalibModule):
         joint_epochs: int = 5,
         min_schedule_steps: int = 2000,
         restore_best_validation: bool = True,
+        keep_num_workers: bool = False,
         teacher_checkpoint: str | Path | None = None,
         wadv: float = 1.0,
         wcon: float = 50.0,
@@ -185,7 +188,9 @@ class Pkdgan(PkdganCheckpointMixin, StudentExportMixin, AnomalibModule):
         self.selection = ScoreSelection(
             score=score_type == "auto", map_sigma=anomaly_map_sigma == "auto", best_weights=restore_best_validation
         )
-        self.schedule = ProgressiveDistillation(teacher_epochs, frozen_epochs, joint_epochs, min_schedule_steps)
+        self.schedule = ProgressiveDistillation(
+            teacher_epochs, frozen_epochs, joint_epochs, min_schedule_steps, keep_num_workers
+        )
         self.generator_loss = GeneratorLoss(wadv, wcon, wenc)
         self.discriminator_loss = DiscriminatorLoss()
         self.distillation_loss = DistillationLoss(
