@@ -304,3 +304,23 @@ def test_both_budgets_are_rendered_and_a_partial_grid_shows_what_is_complete(rep
     text = render(report, results, tmp_path)[0]
     assert "| configs' |" not in text
     assert "| reduced | all | 6 |" in text
+
+
+def test_small_folder_time_rows_are_compared_with_the_same_runs_without_workers(report):
+    base = {"size": "32", "train_images": "100", "batch_size": "32", "min_schedule_steps": "200", "repeat": "0",
+            "epochs": "50", "batches": "200", "validations": "3", "step_seconds": "50", "epoch_start_seconds": "1",
+            "validation_seconds": "2", "other_seconds": "3", "test_images": "80", "test_seconds": "4",
+            "visualizer_seconds": "2", "test_auroc": "0.99", "load_before": "2.0", "load_after": "2.5"}  # fmt: skip
+    rows = [
+        {**base, "workers": "0", "keep_num_workers": "false", "workers_used": "0", "fit_seconds": "60"},
+        {**base, "workers": "default", "keep_num_workers": "true", "workers_used": "8", "fit_seconds": "120"},
+        {**base, "workers": "default", "keep_num_workers": "false", "workers_used": "0", "fit_seconds": "66"},
+    ]
+    lines = report.tables.small_folder_time_table(rows)
+    body = [line for line in lines if line.startswith("| 32 ")]
+    assert [line.split(" | ")[3] for line in body] == ["main process", "main process", "workers kept"]
+    assert "| 120 (2.00) |" in body[2]
+    assert "| 66 (1.10) |" in body[1]
+    assert "| 60 |" in body[0]
+    assert "0.050 (0.025)" in body[0]  # seconds per test image, of it the visualiser's
+    assert report.tables.small_folder_time_table([]) == []

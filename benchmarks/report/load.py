@@ -31,6 +31,7 @@ class Results:
     design_plot: Path | None
     memory: dict
     small_data: list[dict]
+    small_folder_time: list[dict]
     defects: str
     defects_figure: Path | None
     train_time: str
@@ -79,6 +80,7 @@ def load_results(folder: Path) -> Results:
         design_plot=folder / "student_designs.png" if (folder / "student_designs.png").exists() else None,
         memory=json.loads(memory) if memory else {},
         small_data=rows("small_data.csv"),
+        small_folder_time=rows("small_folder_time.csv"),
         defects=text("defects.md"),
         defects_figure=folder / "defects_examples.png" if (folder / "defects_examples.png").exists() else None,
         train_time=text("train_time.md"),

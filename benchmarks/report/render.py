@@ -39,6 +39,7 @@ from benchmarks.report.tables import (
     memory_table,
     score_table,
     small_data_table,
+    small_folder_time_table,
     steps_table,
     summary,
     sweep_table,
@@ -280,6 +281,7 @@ def sections(results: Results, out: Path, page_folder: Path) -> str:
     parts += steps_table(results.details, results.batch8)
     parts += hints_table(results.hint_sweep)
     parts += small_data_table(results.small_data)
+    parts += small_folder_time_table(results.small_folder_time)
     if results.defects:
         parts += [
             "## Defect maps (`benchmarks/defects/benchmark.py`)\n",

@@ -531,3 +531,49 @@ def memory_table(data: dict) -> list[str]:
         "torch and Anomalib process itself.\n"
     )
     return lines
+
+
+def small_folder_time_table(rows: list[dict]) -> list[str]:
+    """Where the time of a 100-image folder at the defaults goes, by loader setting, from ``small_folder_time.csv``."""
+    if not rows:
+        return []
+    lines = [
+        "## Training time of a folder of 100 images (`benchmarks/speed/small_folder_time.py`)\n",
+        "P-KDGAN at its defaults (but `min_schedule_steps`) through Anomalib's `Folder` (batch 32, its other "
+        "defaults but `num_workers`) and `Engine()`, fit then test on 80 images, on noisy-stripe images; 2 CPU "
+        "cores shared with other jobs (the 1-minute load average before and after each run is given: compare rows "
+        "measured back to back). `loading`: `main process` is what P-KDGAN does by default on a CPU when the schedule "
+        "stretches a small data set (`keep_num_workers=False`); `workers kept` is `keep_num_workers=True`, the "
+        "behaviour before. Seconds of the fit: the training steps, each epoch's start (the loader's iterator and "
+        "worker processes, and the first batch), the validations, and the rest; `x workers=0` is the fit's time over "
+        "the same run's with `num_workers=0`. Test: seconds per image, of it the visualiser's.\n",
+        "| px | min_schedule_steps | num_workers | loading | epochs | batches | fit s (x workers=0) | steps s | "
+        "epoch starts s | validations s | other s | fit minutes | test s per image (visualiser) | image AUROC | "
+        "load avg |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+
+    def run(r: dict) -> tuple:
+        return (int(r["size"]), int(r["min_schedule_steps"]), int(r["repeat"]), int(r["train_images"]))
+
+    baseline = {run(r): float(r["fit_seconds"]) for r in rows if r["workers"] == "0"}
+    for r in sorted(rows, key=lambda r: (*run(r), r["workers"] != "0", r["keep_num_workers"])):
+        fit = float(r["fit_seconds"])
+        ratio = f" ({fit / baseline[run(r)]:.2f})" if run(r) in baseline and r["workers"] != "0" else ""
+        workers = f"{r['workers_used']} of {r['workers']}" if r["workers"] != r["workers_used"] else r["workers"]
+        loading = (
+            "workers kept"
+            if r["keep_num_workers"] == "true"
+            else "main process"
+            if r["workers_used"] == "0"
+            else "workers"
+        )
+        images = int(r["test_images"])
+        lines.append(
+            f"| {r['size']} | {r['min_schedule_steps']} | {workers} | {loading} | {r['epochs']} | {r['batches']} | "
+            f"{fit:.0f}{ratio} | {float(r['step_seconds']):.0f} | {float(r['epoch_start_seconds']):.0f} | "
+            f"{float(r['validation_seconds']):.0f} | {float(r['other_seconds']):.0f} | {fit / 60:.1f} | "
+            f"{float(r['test_seconds']) / images:.3f} ({float(r['visualizer_seconds']) / images:.3f}) | "
+            f"{100 * float(r['test_auroc']):.1f} | {r['load_before']} / {r['load_after']} |"
+        )
+    return [*lines, ""]

@@ -293,5 +293,6 @@ class OneClassVision(AnomalibDataModule):
             sampler=EpochSeededSampler(len(self.train_data), seed=self.seed or 0),
             batch_size=self.train_batch_size,
             num_workers=self.num_workers,
+            persistent_workers=self.num_workers > 0,  # not started again for every epoch of a stretched schedule
             collate_fn=self.external_collate_fn or self.train_data.collate_fn,
         )

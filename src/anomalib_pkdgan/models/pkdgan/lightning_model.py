@@ -93,6 +93,8 @@ class Pkdgan(GanTrainingMixin, InputFitMixin, PkdganCheckpointMixin, StudentExpo
             thresholds, score type and map smoothing) of the validation with the best image AUROC after the student
             started training, the later one on a tie (see :mod:`.callbacks.best_weights`); ``False`` keeps the last
             weights. Needs anomalous validation images; without them the last weights are kept.
+        keep_num_workers: Keep the datamodule's ``num_workers`` when the schedule stretches a small data set on a
+            CPU; by default such a datamodule loads in the main process (see :mod:`.callbacks.loader_workers`).
         teacher_checkpoint: A Pkdgan Lightning checkpoint or a saved teacher ``GanNetwork`` state dict. Read
             once; checkpoints of this model hold the teacher's weights and do not read it again.
         wadv: Adversarial (feature matching) weight of each GAN's generator loss.
@@ -146,6 +148,7 @@ class Pkdgan(GanTrainingMixin, InputFitMixin, PkdganCheckpointMixin, StudentExpo
         joint_epochs: int = 5,
         min_schedule_steps: int = 2000,
         restore_best_validation: bool = True,
+        keep_num_workers: bool = False,
         teacher_checkpoint: str | Path | None = None,
         wadv: float = 1.0,
         wcon: float = 50.0,
@@ -215,7 +218,9 @@ class Pkdgan(GanTrainingMixin, InputFitMixin, PkdganCheckpointMixin, StudentExpo
             best_weights=restore_best_validation,
             tile_top_k=tile_top_k == "auto",
         )
-        self.schedule = ProgressiveDistillation(teacher_epochs, frozen_epochs, joint_epochs, min_schedule_steps)
+        self.schedule = ProgressiveDistillation(
+            teacher_epochs, frozen_epochs, joint_epochs, min_schedule_steps, keep_num_workers
+        )
         self.generator_loss = GeneratorLoss(wadv, wcon, wenc)
         self.discriminator_loss = DiscriminatorLoss()
         self.distillation_loss = DistillationLoss(

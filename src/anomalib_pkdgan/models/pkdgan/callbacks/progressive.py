@@ -36,6 +36,7 @@ from typing import Any, cast
 from lightning.pytorch import Callback, LightningModule, Trainer
 from lightning.pytorch.utilities import rank_zero_warn
 
+from .loader_workers import load_in_main_process
 from .schedule import (
     DistillationModule,
     Phase,
@@ -59,6 +60,8 @@ class ProgressiveDistillation(Callback):
         joint_epochs: Epochs of joint fine-training of teacher and student (phase 2).
         min_steps: The phases together get at least this many training batches, in the proportions of the
             epochs (0: the epochs alone decide).
+        keep_num_workers: Keep the datamodule's ``num_workers`` when the schedule stretches a small data set on a
+            CPU; by default such a datamodule loads in the main process (see :mod:`.loader_workers`).
     """
 
     def __init__(
@@ -67,6 +70,7 @@ class ProgressiveDistillation(Callback):
         frozen_epochs: int = 15,
         joint_epochs: int = 5,
         min_steps: int = 0,
+        keep_num_workers: bool = False,
     ) -> None:
         for name, value in (
             ("teacher_epochs", teacher_epochs),
@@ -84,6 +88,7 @@ class ProgressiveDistillation(Callback):
         self.frozen_epochs = frozen_epochs
         self.joint_epochs = joint_epochs
         self.min_steps = min_steps
+        self.keep_num_workers = keep_num_workers
         self.plan: PhasePlan | None = None
 
     @property
@@ -96,16 +101,23 @@ class ProgressiveDistillation(Callback):
         return (0 if teacher_pretrained else self.teacher_epochs, self.frozen_epochs, self.joint_epochs)
 
     def setup(self, trainer: Trainer, pl_module: LightningModule, stage: str) -> None:
-        """Refuse a frozen phase without a teacher to distil from, before any work is done."""
-        del trainer
+        """Refuse a frozen phase without a teacher to distil from, before any work is done.
+
+        Then, unless ``keep_num_workers``, let a small data set on a CPU load in the main process
+        (:func:`.loader_workers.load_in_main_process`).
+        """
         model = cast(DistillationModule, pl_module)
         teacher, frozen, _ = self.epochs(model.teacher_pretrained)
-        if stage == "fit" and teacher == 0 and frozen and not model.teacher_pretrained and model.distills:
+        if stage != "fit":
+            return
+        if teacher == 0 and frozen and not model.teacher_pretrained and model.distills:
             msg = (
                 "PKDGAN cannot distil from a frozen teacher that was never trained: set teacher_epochs > 0 "
                 "or give a teacher_checkpoint (or set frozen_epochs=0 to start with joint training)."
             )
             raise ValueError(msg)
+        if not self.keep_num_workers:
+            load_in_main_process(trainer, self.epochs(model.teacher_pretrained), self.min_steps)
 
     def on_train_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
         """Plan the phases in batches, check a resumed run against the plan, and enter the current phase."""

@@ -173,6 +173,17 @@ def epoch_limit_is_lightning_default(max_epochs: int | None, max_steps: int) -> 
     return max_epochs == 1000 and max_steps == -1
 
 
+def stretches_epochs(plan: PhasePlan, epochs: tuple[int, int, int], batches_per_epoch: int) -> bool:
+    """Whether ``min_steps`` made the plan longer than its ``epochs`` (a small data set: many short epochs).
+
+    Example:
+        >>> plan = plan_phases((15, 15, 5), batches_per_epoch=4, min_steps=2000)
+        >>> stretches_epochs(plan, (15, 15, 5), 4), stretches_epochs(plan_phases((15, 15, 5), 400), (15, 15, 5), 400)
+        (True, False)
+    """
+    return plan.total > sum(epochs) * batches_per_epoch
+
+
 def epochs_between_validations(plan: PhasePlan, epochs: tuple[int, int, int], batches_per_epoch: int) -> int:
     """Return how many epochs apart to validate (the schedule callback's ``check_val_every_n_epoch``).
 
@@ -184,8 +195,7 @@ def epochs_between_validations(plan: PhasePlan, epochs: tuple[int, int, int], ba
         >>> epochs_between_validations(plan, (15, 15, 5), 4), epochs_between_validations(plan, (15, 15, 5), 400)
         (25, 1)
     """
-    stretched = plan.total > sum(epochs) * batches_per_epoch
-    if stretched and batches_per_epoch < BATCHES_BETWEEN_VALIDATIONS:
+    if stretches_epochs(plan, epochs, batches_per_epoch) and batches_per_epoch < BATCHES_BETWEEN_VALIDATIONS:
         return BATCHES_BETWEEN_VALIDATIONS // batches_per_epoch
     return 1
 
