@@ -53,6 +53,7 @@ from sklearn.metrics import roc_auc_score
 from tqdm import tqdm
 
 from anomalib_pkdgan import OneClassVision, Pkdgan, ScoreType
+from anomalib_pkdgan.models.pkdgan.data_fit import DEFAULT_INPUT_SIZE
 from anomalib_pkdgan.models.pkdgan.torch_model import teacher_width
 from benchmarks.common.baselines import BASELINES, KnnPixels, fit_on_validation
 from benchmarks.common.cells import ONECLASS
@@ -115,6 +116,10 @@ def teacher_settings(args: argparse.Namespace, dataset: str, normal_class: int, 
     parameters = inspect.signature(Pkdgan).parameters
     network = {name: parameters[name].default for name in TEACHER_SHAPING}
     network.update({k: v for k, v in model_sizes(dataset).items() if k in TEACHER_SHAPING})
+    # Left to the data (None), the one-class data sets' small images give the default size, grey unless the config
+    # says otherwise (see anomalib_pkdgan.models.pkdgan.data_fit)
+    network["input_size"] = network["input_size"] or DEFAULT_INPUT_SIZE
+    network["num_input_channels"] = network["num_input_channels"] or 1
     # the width "auto" builds, so the cache key names the network
     network["teacher_features"] = teacher_width(network["input_size"], network["teacher_features"])
     return {
