@@ -323,4 +323,6 @@ def test_small_folder_time_rows_are_compared_with_the_same_runs_without_workers(
     assert "| 66 (1.10) |" in body[1]
     assert "| 60 |" in body[0]
     assert "0.050 (0.025)" in body[0]  # seconds per test image, of it the visualiser's
+    assert "| 1 (0.02) |" in body[0]  # seconds of epoch starts, and per epoch
+    assert [line.split(" | ")[2] for line in body] == ["0", "Folder's -> 0", "Folder's (8)"]
     assert report.tables.small_folder_time_table([]) == []

@@ -548,8 +548,8 @@ def small_folder_time_table(rows: list[dict]) -> list[str]:
         "worker processes, and the first batch), the validations, and the rest; `x workers=0` is the fit's time over "
         "the same run's with `num_workers=0`. Test: seconds per image, of it the visualiser's.\n",
         "| px | min_schedule_steps | num_workers | loading | epochs | batches | fit s (x workers=0) | steps s | "
-        "epoch starts s | validations s | other s | fit minutes | test s per image (visualiser) | image AUROC | "
-        "load avg |",
+        "epoch starts s (per epoch) | validations s | other s | fit minutes | test s per image (visualiser) | "
+        "image AUROC | load avg |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
 
@@ -560,7 +560,9 @@ def small_folder_time_table(rows: list[dict]) -> list[str]:
     for r in sorted(rows, key=lambda r: (*run(r), r["workers"] != "0", r["keep_num_workers"])):
         fit = float(r["fit_seconds"])
         ratio = f" ({fit / baseline[run(r)]:.2f})" if run(r) in baseline and r["workers"] != "0" else ""
-        workers = f"{r['workers_used']} of {r['workers']}" if r["workers"] != r["workers_used"] else r["workers"]
+        workers = r["workers"] if r["workers"] != "default" else "Folder's"
+        if r["workers_used"] != r["workers"]:
+            workers += f" -> {r['workers_used']}" if r["keep_num_workers"] != "true" else f" ({r['workers_used']})"
         loading = (
             "workers kept"
             if r["keep_num_workers"] == "true"
@@ -571,7 +573,8 @@ def small_folder_time_table(rows: list[dict]) -> list[str]:
         images = int(r["test_images"])
         lines.append(
             f"| {r['size']} | {r['min_schedule_steps']} | {workers} | {loading} | {r['epochs']} | {r['batches']} | "
-            f"{fit:.0f}{ratio} | {float(r['step_seconds']):.0f} | {float(r['epoch_start_seconds']):.0f} | "
+            f"{fit:.0f}{ratio} | {float(r['step_seconds']):.0f} | {float(r['epoch_start_seconds']):.0f} "
+            f"({float(r['epoch_start_seconds']) / int(r['epochs']):.2f}) | "
             f"{float(r['validation_seconds']):.0f} | {float(r['other_seconds']):.0f} | {fit / 60:.1f} | "
             f"{float(r['test_seconds']) / images:.3f} ({float(r['visualizer_seconds']) / images:.3f}) | "
             f"{100 * float(r['test_auroc']):.1f} | {r['load_before']} / {r['load_after']} |"
