@@ -3,6 +3,7 @@
 
 """The wheel holds what users need and nothing else; uninstalling removes the start-up hook."""
 
+import inspect
 import subprocess
 import sys
 import zipfile
@@ -89,3 +90,16 @@ def test_uninstall_removes_the_start_up_hook(dist, tmp_path):
     # The system site-packages may still carry its own copy; the venv's own site-packages must be clean.
     leftovers = [p.name for p in Path(site).iterdir() if "pkdgan" in p.name]
     assert leftovers == []
+
+
+def test_the_defaults_config_lists_every_model_argument_with_its_default():
+    import yaml
+
+    from anomalib_pkdgan import Pkdgan
+
+    config = yaml.safe_load((Path(__file__).parents[1] / "configs" / "pkdgan.yaml").read_text())["model"]["init_args"]
+    components = {"pre_processor", "post_processor", "evaluator", "visualizer"}
+    parameters = {name: p.default for name, p in inspect.signature(Pkdgan).parameters.items() if name not in components}
+    assert set(config) == set(parameters)
+    changed = {name: (config[name], default) for name, default in parameters.items() if config[name] != default}
+    assert not changed
