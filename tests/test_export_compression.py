@@ -52,6 +52,7 @@ def trained(tmp_path_factory, data_root):
         teacher_epochs=1,
         frozen_epochs=1,
         joint_epochs=1,
+        min_schedule_steps=0,  # the epochs alone: max_epochs=3 holds the three phases
         visualizer=False,
     )
     engine = Engine(max_epochs=3, accelerator="cpu", logger=False, default_root_dir=tmp)
