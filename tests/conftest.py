@@ -40,7 +40,7 @@ def tiny_model(**kwargs: object) -> Pkdgan:
     return Pkdgan(**args)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def make_model():
     """Factory of tiny models (see :func:`tiny_model`)."""
     return tiny_model

@@ -16,27 +16,15 @@ from anomalib_pkdgan import OPENVINO_FP32_CONFIG, ScoreType
 
 
 @pytest.fixture(scope="module", params=[1, 3], ids=["grey", "colour"])
-def trained(request, tmp_path_factory, data_root):
-    from anomalib_pkdgan import OneClassVision, Pkdgan
+def trained(request, tmp_path_factory, data_root, make_model):
+    from anomalib_pkdgan import OneClassVision
 
     torch.manual_seed(0)
     tmp = tmp_path_factory.mktemp(f"export{request.param}")
     datamodule = OneClassVision(
         root=data_root, dataset="digits", normal_class=0, train_batch_size=16, max_train_images=48, max_test_images=48
     )
-    model = Pkdgan(
-        input_size=(32, 32),
-        num_input_channels=request.param,
-        teacher_features=8,
-        teacher_latent=16,
-        student_features=2,
-        student_latent=4,
-        teacher_epochs=1,
-        frozen_epochs=1,
-        joint_epochs=1,
-        min_schedule_steps=0,  # the epochs alone: max_epochs=3 holds the three phases
-        visualizer=False,
-    )
+    model = make_model(num_input_channels=request.param)  # epochs alone: max_epochs=3 holds the phases
     engine = Engine(max_epochs=3, accelerator="cpu", logger=False, default_root_dir=tmp)
     engine.fit(model, datamodule=datamodule)
     datamodule.setup()

@@ -35,26 +35,15 @@ CALIBRATED = {CompressionType.INT8_PTQ, CompressionType.INT8_ACQ}
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory, data_root):
-    from anomalib_pkdgan import OneClassVision, Pkdgan
+def trained(tmp_path_factory, data_root, make_model):
+    from anomalib_pkdgan import OneClassVision
 
     torch.manual_seed(0)
     tmp = tmp_path_factory.mktemp("compression")
     datamodule = OneClassVision(
         root=data_root, dataset="digits", normal_class=0, train_batch_size=16, max_train_images=48, max_test_images=48
     )
-    model = Pkdgan(
-        input_size=(32, 32),
-        teacher_features=8,
-        teacher_latent=16,
-        student_features=2,
-        student_latent=4,
-        teacher_epochs=1,
-        frozen_epochs=1,
-        joint_epochs=1,
-        min_schedule_steps=0,  # the epochs alone: max_epochs=3 holds the three phases
-        visualizer=False,
-    )
+    model = make_model()  # epochs alone: max_epochs=3 holds the three phases
     engine = Engine(max_epochs=3, accelerator="cpu", logger=False, default_root_dir=tmp)
     engine.fit(model, datamodule=datamodule)
     datamodule.setup()
