@@ -23,7 +23,6 @@ nothing. The teachers come from the benchmark's cache under ``--work`` (keyed by
 """
 
 import torch
-from lightning.pytorch import seed_everything
 
 from anomalib_pkdgan import Pkdgan, ScoreType
 from anomalib_pkdgan.models.pkdgan.callbacks.validation_scores import best_score_type, score_aurocs
@@ -34,11 +33,10 @@ from benchmarks.accuracy.one_class_benchmark import (
     epoch_counted_pkdgan,
     gan_scores,
     model_sizes,
-    one_class_split,
     parse_list,
     train,
 )
-from benchmarks.accuracy.sweeps import ensure_teacher, pairs, prepare, sweep_parser
+from benchmarks.accuracy.sweeps import SweepSplit, pairs, prepare, run_sweep, sweep_parser
 from benchmarks.common.cells import CAPACITY
 
 WEIGHTS = ("best_validation", "last")
@@ -68,66 +66,50 @@ def main() -> None:
     )
     args = parser.parse_args()
     prepare(args)
+    design = {
+        "batch_size": args.batch_size, "weights": args.weights, "student_lr": args.student_lr,
+        "student_block": args.block,
+    }  # fmt: skip
+
+    def cells_of(split: dict) -> list[dict]:
+        return [{**split, **design, "student_features": f, "student_latent": z} for f, z in args.students]
+
+    def measure(cell: dict, data: SweepSplit) -> dict:
+        features, latent = cell["student_features"], cell["student_latent"]
+        sizes = {
+            **model_sizes(cell["dataset"]), "student_features": features, "student_latent": latent,
+            "student_block": args.block, "student_lr": args.student_lr,
+        }  # fmt: skip
+        model = epoch_counted_pkdgan(
+            **sizes, visualizer=False, evaluator=False,
+            restore_best_validation=args.weights == "best_validation",
+            teacher_checkpoint=data.teacher,
+            frozen_epochs=args.epochs, joint_epochs=args.epochs,
+        )  # fmt: skip
+        split = (cell[k] for k in ("dataset", "normal_class", "seed", "epochs", "train_images"))
+        work = args.work / f"capacity_{'_'.join(map(str, split))}_{args.block}_{features}_{latent}"
+        best_epoch = BestEpochTestAUROC(data.test_images, data.test_labels, "student")
+        seconds = train(model, data.datamodule, work, model.schedule.total_epochs, [best_epoch])
+        val = aurocs(model, data.val_images, data.val_labels)
+        test = aurocs(model, data.test_images, data.test_labels)
+        channels = sizes.get("num_input_channels", 1)
+        teacher_flops, _ = count(model.model.teacher.generator, channels)
+        student_flops, _ = count(model.model.student.generator, channels)
+        return {
+            **cell,
+            "student_flops": student_flops,
+            "flops_ratio": round(teacher_flops / student_flops, 1),
+            "val_auroc_latent": round(val[ScoreType.LATENT], 6),
+            "val_auroc_reconstruction": round(val[ScoreType.RECONSTRUCTION], 6),
+            "test_auroc_latent": round(test[ScoreType.LATENT], 6),
+            "test_auroc_reconstruction": round(test[ScoreType.RECONSTRUCTION], 6),
+            "test_auroc_auto": round(test[best_score_type(val)], 6),
+            "test_auroc_best_epoch": round(best_epoch.best, 6),  # GANomaly's protocol, apart
+            "train_seconds": round(seconds, 1),
+        }
+
     train_images = parse_list(args.train_images) if args.train_images else [args.max_train_images]
-    done = CAPACITY.done(args.out)
-    for dataset in args.dataset.split(","):
-        for normal_class in parse_list(args.classes):
-            for seed in parse_list(args.seeds):
-                for images in train_images:
-                    split = {
-                        "dataset": dataset, "normal_class": normal_class, "seed": seed, "epochs": args.epochs,
-                        "train_images": images,
-                    }  # fmt: skip
-                    design = {
-                        "batch_size": args.batch_size, "weights": args.weights, "student_lr": args.student_lr,
-                        "student_block": args.block,
-                    }  # fmt: skip
-                    cells = [{**split, **design, "student_features": f, "student_latent": z} for f, z in args.students]
-                    todo = [cell for cell in cells if CAPACITY.key(cell) not in done]
-                    if not todo:
-                        continue
-                    teacher = ensure_teacher(args, dataset, normal_class, seed)
-                    datamodule, (val_images, val_labels), (test_images, test_labels) = one_class_split(
-                        args, dataset, normal_class, seed, images or None
-                    )
-                    for cell in todo:
-                        features, latent = cell["student_features"], cell["student_latent"]
-                        seed_everything(seed, workers=True)
-                        sizes = {
-                            **model_sizes(dataset), "student_features": features, "student_latent": latent,
-                            "student_block": args.block, "student_lr": args.student_lr,
-                        }  # fmt: skip
-                        model = epoch_counted_pkdgan(
-                            **sizes, visualizer=False, evaluator=False,
-                            restore_best_validation=args.weights == "best_validation",
-                            teacher_checkpoint=teacher,
-                            frozen_epochs=args.epochs, joint_epochs=args.epochs,
-                        )  # fmt: skip
-                        work = (
-                            args.work
-                            / f"capacity_{'_'.join(map(str, split.values()))}_{args.block}_{features}_{latent}"
-                        )
-                        best_epoch = BestEpochTestAUROC(test_images, test_labels, "student")
-                        seconds = train(model, datamodule, work, model.schedule.total_epochs, [best_epoch])
-                        val = aurocs(model, val_images, val_labels)
-                        test = aurocs(model, test_images, test_labels)
-                        channels = sizes.get("num_input_channels", 1)
-                        teacher_flops, _ = count(model.model.teacher.generator, channels)
-                        student_flops, _ = count(model.model.student.generator, channels)
-                        row = {
-                            **cell,
-                            "student_flops": student_flops,
-                            "flops_ratio": round(teacher_flops / student_flops, 1),
-                            "val_auroc_latent": round(val[ScoreType.LATENT], 6),
-                            "val_auroc_reconstruction": round(val[ScoreType.RECONSTRUCTION], 6),
-                            "test_auroc_latent": round(test[ScoreType.LATENT], 6),
-                            "test_auroc_reconstruction": round(test[ScoreType.RECONSTRUCTION], 6),
-                            "test_auroc_auto": round(test[best_score_type(val)], 6),
-                            "test_auroc_best_epoch": round(best_epoch.best, 6),  # GANomaly's protocol, apart
-                            "train_seconds": round(seconds, 1),
-                        }
-                        CAPACITY.append(args.out, row)
-                        print(row, flush=True)
+    run_sweep(args, CAPACITY, cells_of, measure, train_images)
 
 
 if __name__ == "__main__":

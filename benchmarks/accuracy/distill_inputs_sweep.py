@@ -16,18 +16,10 @@ did). Finished cells are skipped, so an interrupted run resumes.
     python -m benchmarks.accuracy.distill_inputs_sweep --quick --settings alone,cutpaste:1 --out /tmp/inputs  # smoke
 """
 
-from lightning.pytorch import seed_everything
 from sklearn.metrics import roc_auc_score
 
-from benchmarks.accuracy.one_class_benchmark import (
-    epoch_counted_pkdgan,
-    gan_scores,
-    model_sizes,
-    one_class_split,
-    parse_list,
-    train,
-)
-from benchmarks.accuracy.sweeps import ensure_teacher, prepare, sweep_parser
+from benchmarks.accuracy.one_class_benchmark import epoch_counted_pkdgan, gan_scores, model_sizes, train
+from benchmarks.accuracy.sweeps import SweepSplit, prepare, run_sweep, sweep_parser
 from benchmarks.common.cells import DISTILL_INPUTS as INPUTS
 
 
@@ -50,32 +42,23 @@ def main() -> None:
     parser.add_argument("--settings", default="alone,normal,mixup,cutpaste,noise,generated")
     args = parser.parse_args()
     prepare(args)
-    done = INPUTS.done(args.out)
-    for dataset in args.dataset.split(","):
-        for normal_class in parse_list(args.classes):
-            for seed in parse_list(args.seeds):
-                split = {"dataset": dataset, "normal_class": normal_class, "seed": seed, "epochs": args.epochs}
-                cells = [{**split, "batch_size": args.batch_size, "setting": s} for s in args.settings.split(",")]
-                todo = [cell for cell in cells if INPUTS.key(cell) not in done]
-                if not todo:
-                    continue
-                teacher = ensure_teacher(args, dataset, normal_class, seed)
-                datamodule, (val_images, val_labels), (test_images, test_labels) = one_class_split(
-                    args, dataset, normal_class, seed, args.max_train_images
-                )
-                for cell in todo:
-                    seed_everything(seed, workers=True)
-                    model = model_for(cell["setting"], model_sizes(dataset), args.epochs, teacher)
-                    work = args.work / f"inputs_{dataset}_{normal_class}_{seed}_{cell['setting'].replace(':', '_')}"
-                    seconds = train(model, datamodule, work, model.schedule.total_epochs)
-                    val = gan_scores(model, val_images, "student")
-                    test = gan_scores(model, test_images, "student")
-                    row = {**cell, "train_seconds": round(seconds, 1)}
-                    for score in ("latent", "reconstruction"):
-                        row[f"val_auroc_{score}"] = round(roc_auc_score(val_labels, val[score]), 6)
-                        row[f"test_auroc_{score}"] = round(roc_auc_score(test_labels, test[score]), 6)
-                    INPUTS.append(args.out, row)
-                    print(row, flush=True)
+
+    def cells_of(split: dict) -> list[dict]:
+        return [{**split, "batch_size": args.batch_size, "setting": s} for s in args.settings.split(",")]
+
+    def measure(cell: dict, data: SweepSplit) -> dict:
+        model = model_for(cell["setting"], model_sizes(cell["dataset"]), args.epochs, data.teacher)
+        name = "_".join(str(cell[k]) for k in ("dataset", "normal_class", "seed", "setting")).replace(":", "_")
+        seconds = train(model, data.datamodule, args.work / f"inputs_{name}", model.schedule.total_epochs)
+        val = gan_scores(model, data.val_images, "student")
+        test = gan_scores(model, data.test_images, "student")
+        row = {**cell, "train_seconds": round(seconds, 1)}
+        for score in ("latent", "reconstruction"):
+            row[f"val_auroc_{score}"] = round(roc_auc_score(data.val_labels, val[score]), 6)
+            row[f"test_auroc_{score}"] = round(roc_auc_score(data.test_labels, test[score]), 6)
+        return row
+
+    run_sweep(args, INPUTS, cells_of, measure)
 
 
 if __name__ == "__main__":

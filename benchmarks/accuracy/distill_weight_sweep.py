@@ -18,18 +18,10 @@ teacher's size); a missing one is trained as ``one_class_benchmark.py`` trains i
     python -m benchmarks.accuracy.distill_weight_sweep --quick --settings 0.1:50,0:50 --out /tmp/sweep  # CI smoke test
 """
 
-from lightning.pytorch import seed_everything
 from sklearn.metrics import roc_auc_score
 
-from benchmarks.accuracy.one_class_benchmark import (
-    epoch_counted_pkdgan,
-    gan_scores,
-    model_sizes,
-    one_class_split,
-    parse_list,
-    train,
-)
-from benchmarks.accuracy.sweeps import ensure_teacher, pairs, prepare, sweep_parser
+from benchmarks.accuracy.one_class_benchmark import epoch_counted_pkdgan, gan_scores, model_sizes, train
+from benchmarks.accuracy.sweeps import SweepSplit, pairs, prepare, run_sweep, sweep_parser
 from benchmarks.common.cells import DISTILL
 
 
@@ -41,40 +33,30 @@ def main() -> None:
     parser.add_argument("--hints", default="0", help="comma list of w_distill_hint (FitNets-style hints)")
     args = parser.parse_args()
     prepare(args)
-    done = DISTILL.done(args.out)
-    for dataset in args.dataset.split(","):
-        for normal_class in parse_list(args.classes):
-            for seed in parse_list(args.seeds):
-                split = {"dataset": dataset, "normal_class": normal_class, "seed": seed, "epochs": args.epochs}
-                cells = [
-                    {**split, "w_distill_latent": w_latent, "w_distill_reconstruction": w_recon, "w_distill_hint": hint}
-                    for w_latent, w_recon in args.settings
-                    for hint in map(float, args.hints.split(","))
-                ]
-                todo = [cell for cell in cells if DISTILL.key(cell) not in done]
-                if not todo:
-                    continue
-                teacher = ensure_teacher(args, dataset, normal_class, seed)
-                datamodule, (val_images, val_labels), (test_images, test_labels) = one_class_split(
-                    args, dataset, normal_class, seed, args.max_train_images
-                )
-                for cell in todo:
-                    w_latent, w_recon, hint = (cell[f"w_distill_{w}"] for w in ("latent", "reconstruction", "hint"))
-                    seed_everything(seed, workers=True)
-                    model = epoch_counted_pkdgan(
-                        **model_sizes(dataset), visualizer=False, evaluator=False, teacher_checkpoint=teacher,
-                        frozen_epochs=args.epochs, joint_epochs=args.epochs,
-                        w_distill_latent=w_latent, w_distill_reconstruction=w_recon, w_distill_hint=hint,
-                    )  # fmt: skip
-                    weights = f"{w_latent:g}_{w_recon:g}" + (f"_hint{hint:g}" if hint else "")
-                    work = args.work / f"sweep_{dataset}_{normal_class}_{seed}_e{args.epochs}_{weights}"
-                    seconds = train(model, datamodule, work, model.schedule.total_epochs)
-                    val = roc_auc_score(val_labels, gan_scores(model, val_images, "student")["latent"])
-                    test = roc_auc_score(test_labels, gan_scores(model, test_images, "student")["latent"])
-                    row = {**cell, "val_auroc": round(val, 6), "test_auroc": round(test, 6)}
-                    row["train_seconds"] = round(seconds, 1)
-                    DISTILL.append(args.out, row)
-                    print(row, flush=True)
+
+    def cells_of(split: dict) -> list[dict]:
+        return [
+            {**split, "w_distill_latent": w_latent, "w_distill_reconstruction": w_recon, "w_distill_hint": hint}
+            for w_latent, w_recon in args.settings
+            for hint in map(float, args.hints.split(","))
+        ]
+
+    def measure(cell: dict, data: SweepSplit) -> dict:
+        w_latent, w_recon, hint = (cell[f"w_distill_{w}"] for w in ("latent", "reconstruction", "hint"))
+        model = epoch_counted_pkdgan(
+            **model_sizes(cell["dataset"]), visualizer=False, evaluator=False, teacher_checkpoint=data.teacher,
+            frozen_epochs=args.epochs, joint_epochs=args.epochs,
+            w_distill_latent=w_latent, w_distill_reconstruction=w_recon, w_distill_hint=hint,
+        )  # fmt: skip
+        weights = f"{w_latent:g}_{w_recon:g}" + (f"_hint{hint:g}" if hint else "")
+        name = "_".join(str(cell[k]) for k in ("dataset", "normal_class", "seed"))
+        work = args.work / f"sweep_{name}_e{args.epochs}_{weights}"
+        seconds = train(model, data.datamodule, work, model.schedule.total_epochs)
+        val = roc_auc_score(data.val_labels, gan_scores(model, data.val_images, "student")["latent"])
+        test = roc_auc_score(data.test_labels, gan_scores(model, data.test_images, "student")["latent"])
+        return {**cell, "val_auroc": round(val, 6), "test_auroc": round(test, 6), "train_seconds": round(seconds, 1)}
+
+    run_sweep(args, DISTILL, cells_of, measure)
 
 
 if __name__ == "__main__":

@@ -1,10 +1,11 @@
 # Copyright (C) 2026 anomalib-pkdgan developers
 # SPDX-License-Identifier: Apache-2.0
 
-"""What the P-KDGAN sweeps share: their common options, ``--quick``, and the benchmark's cached teacher.
+"""What the P-KDGAN sweeps share: their common options, ``--quick``, the benchmark's cached teacher and the cell loop.
 
-``distill_weight_sweep.py`` and ``capacity_sweep.py`` train the ``pkdgan`` variant of
-``one_class_benchmark.py`` with one setting changed, on the benchmark's split and with its cached teacher.
+``distill_weight_sweep.py``, ``distill_inputs_sweep.py`` and ``capacity_sweep.py`` train the ``pkdgan`` variant of
+``one_class_benchmark.py`` with one setting changed, on the benchmark's split and with its cached teacher:
+:func:`run_sweep` walks their cells, skips the finished ones and appends each new row at once.
 """
 
 import argparse
@@ -13,8 +14,21 @@ import os
 import warnings
 from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
-from benchmarks.accuracy.one_class_benchmark import run_class, teacher_cache_path, teacher_settings
+import numpy as np
+import torch
+from lightning.pytorch import seed_everything
+
+from anomalib_pkdgan import OneClassVision
+from benchmarks.accuracy.one_class_benchmark import (
+    one_class_split,
+    parse_list,
+    run_class,
+    teacher_cache_path,
+    teacher_settings,
+)
+from benchmarks.common.cells import CellSchema
 from benchmarks.common.paths import RESULTS, WORK
 
 
@@ -73,6 +87,58 @@ def ensure_teacher(args: argparse.Namespace, dataset: str, normal_class: int, se
         bench.out.mkdir(parents=True, exist_ok=True)
         run_class(bench, dataset, normal_class, seed, ["teacher"], _NoBar())
     return path
+
+
+class SweepSplit(NamedTuple):
+    """One split of a sweep: its cached teacher, its datamodule, and its validation and test images with labels."""
+
+    teacher: Path
+    datamodule: OneClassVision
+    val_images: torch.Tensor
+    val_labels: np.ndarray
+    test_images: torch.Tensor
+    test_labels: np.ndarray
+
+
+def run_sweep(
+    args: argparse.Namespace,
+    schema: CellSchema,
+    cells_of: Callable[[dict], list[dict]],
+    measure: Callable[[dict, SweepSplit], dict],
+    train_images: list[int | None] | None = None,
+) -> None:
+    """Train and measure every unfinished cell of a sweep, appending each row to ``schema``'s file as it comes.
+
+    Args:
+        args: The sweep's options (:func:`sweep_parser`, after :func:`prepare`).
+        schema: The result file's cell schema; cells already in it are skipped.
+        cells_of: The cells of one split, given the split's keys (data set, class, seed, epochs and, when
+            ``train_images`` is given, the training-image cap).
+        measure: Trains and scores one cell on its split and returns its row; called with the seed set.
+        train_images: Training-image caps to loop over, each recorded in the split as ``train_images``
+            (``None``: the teacher's ``--max-train-images``, not recorded).
+    """
+    done = schema.done(args.out)
+    for dataset in args.dataset.split(","):
+        for normal_class in parse_list(args.classes):
+            for seed in parse_list(args.seeds):
+                for images in train_images or [args.max_train_images]:
+                    split = {"dataset": dataset, "normal_class": normal_class, "seed": seed, "epochs": args.epochs}
+                    if train_images:
+                        split["train_images"] = images
+                    todo = [cell for cell in cells_of(split) if schema.key(cell) not in done]
+                    if not todo:
+                        continue
+                    teacher = ensure_teacher(args, dataset, normal_class, seed)
+                    datamodule, (val_images, val_labels), (test_images, test_labels) = one_class_split(
+                        args, dataset, normal_class, seed, images or None
+                    )
+                    data = SweepSplit(teacher, datamodule, val_images, val_labels, test_images, test_labels)
+                    for cell in todo:
+                        seed_everything(seed, workers=True)
+                        row = measure(cell, data)
+                        schema.append(args.out, row)
+                        print(row, flush=True)
 
 
 class _NoBar:
