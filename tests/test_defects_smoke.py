@@ -63,6 +63,25 @@ def test_both_sizes_get_the_same_defects(data, tmp_path):
             assert 0.5 < area_64 / area_128 < 2, (kind, index)  # a 1-pixel line at 64 px, 2 pixels at 128
 
 
+def test_large_textures_are_native_crops_with_defects_as_many_pixels_across_as_at_128(data, tmp_path):
+    folders = {size: data.write_dataset(tmp_path, tiny(data, size=size, per_defect=4)) for size in (128, 256)}
+    source = data.load_source(data.SOURCES["brick"])[..., 0]
+    image = np.asarray(Image.open(folders[256] / "train" / "good" / "000.png")).astype(np.float32) / 255
+    windows = [source[:256, left : left + 256] for left in range(257)]  # training crops: the top 256 rows
+    flips = [window[::rows, ::columns] for window in windows for rows in (1, -1) for columns in (1, -1)]
+    assert min(np.abs(window - image).max() for window in flips) < 1 / 255  # the source's pixels, not resampled
+    test_image = np.asarray(Image.open(folders[256] / "test" / "good" / "000.png")).astype(np.float32) / 255
+    assert min(np.abs(window - test_image).max() for window in flips) > 0.1  # test crops: the held-out bottom rows
+    for kind in data.DEFECTS:
+        areas = {size: [] for size in folders}  # pixels of each mask
+        for size, folder in folders.items():
+            for index in range(4):
+                areas[size].append(
+                    (np.asarray(Image.open(folder / "ground_truth" / kind / f"{index:03d}_mask.png")) > 0).sum()
+                )
+        assert 0.5 < np.mean(areas[256]) / np.mean(areas[128]) < 2, kind  # a quarter of the image area at 128
+
+
 def test_write_dataset_is_deterministic_idempotent_and_atomic(data, tmp_path):
     settings = tiny(data, "ihc")
     first = data.write_dataset(tmp_path / "a", settings)
