@@ -68,6 +68,9 @@ end above it (textures larger than their source field: see :func:`texture_window
 DEFECT_UNIT = 128
 """Defects are sized in units of the image side up to this many pixels, and of this many pixels in larger images."""
 
+LARGE_SIZE = 256
+"""Data sets of at least this side are the large-image benchmark: tiled models run there beside whole-image ones."""
+
 
 @dataclass(frozen=True)
 class Source:
@@ -284,6 +287,11 @@ class Settings:
     def name(self) -> str:
         """The data set's folder (and MVTec category) name, e.g. ``brick_64_grey``."""
         return f"{self.source}_{self.size}_{SOURCES[self.source].colour}"
+
+    @staticmethod
+    def size_of(name: str) -> int:
+        """The image side of a data set from its name (:attr:`name`), e.g. ``brick_64_grey`` -> 64."""
+        return int(name.rsplit("_", 2)[1])
 
     def manifest(self) -> dict:
         """The settings as written to ``manifest.json``."""
