@@ -181,6 +181,21 @@ def test_appending_to_a_file_of_other_columns_is_refused(bench, tmp_path):
         cells.DISTILL.append(tmp_path, schema_row(cells.DISTILL))
 
 
+def test_a_file_written_before_columns_were_added_is_extended_and_keeps_its_rows(bench, tmp_path):
+    cells = bench("benchmarks.common.cells")
+    row = schema_row(cells.DISTILL)
+    older = cells.CellSchema(cells.DISTILL.file, cells.DISTILL.columns[:-2], cells.DISTILL.key_columns)
+    older.append(tmp_path, row)
+    cells.DISTILL.append(tmp_path, {**row, "seed": 4})
+    with (tmp_path / cells.DISTILL.file).open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert tuple(rows[0]) == cells.DISTILL.columns
+    assert [rows[0]["test_auroc"], rows[0]["train_seconds"]] == ["", ""]  # the old row: the added columns empty
+    assert rows[1]["train_seconds"] == str(row["train_seconds"])
+    assert cells.DISTILL.done(tmp_path) == {cells.DISTILL.key(row), cells.DISTILL.key({**row, "seed": 4})}
+    assert [path.name for path in tmp_path.iterdir()] == [cells.DISTILL.file]  # no partial file left
+
+
 def test_the_teacher_cache_path_changes_with_every_setting_that_shapes_the_teacher(bench, tmp_path):
     benchmark = bench("benchmarks.accuracy.one_class_benchmark")
     args = argparse.Namespace(max_train_images=2000, batch_size=32, epochs=3)

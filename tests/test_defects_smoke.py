@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 
 """The defect benchmark: its data generator (exact masks, same defects at every size, deterministic, idempotent,
-atomic) and ``python -m benchmarks.defects.benchmark --quick`` (result columns, every model, resume, table and
-figure)."""
+atomic) and ``python -m benchmarks.defects.benchmark --quick`` (result columns, every model, tile candidates chosen
+on validation, resume, table and figure)."""
 
 import csv
 import importlib
@@ -19,6 +19,7 @@ from PIL import Image
 REPO = Path(__file__).parents[1]
 COLUMNS = ["model", "dataset", "seed", "image_auroc", "pixel_auroc", "pixel_pro", "train_seconds", "settings"]
 MODELS = {"pkdgan_student", "pkdgan_teacher", "anomalib_ganomaly", "knn_pixels", "pca_pixels"}
+TILED = {"pkdgan_tiled", "knn_pixels_tiled", "pca_pixels_tiled"}
 
 
 @pytest.fixture
@@ -61,6 +62,25 @@ def test_both_sizes_get_the_same_defects(data, tmp_path):
             (row_64, col_64, area_64), (row_128, col_128, area_128) = shapes
             assert max(abs(row_64 - row_128), abs(col_64 - col_128)) < 0.05, (kind, index)
             assert 0.5 < area_64 / area_128 < 2, (kind, index)  # a 1-pixel line at 64 px, 2 pixels at 128
+
+
+def test_large_textures_are_native_crops_with_defects_as_many_pixels_across_as_at_128(data, tmp_path):
+    folders = {size: data.write_dataset(tmp_path, tiny(data, size=size, per_defect=4)) for size in (128, 256)}
+    source = data.load_source(data.SOURCES["brick"])[..., 0]
+    image = np.asarray(Image.open(folders[256] / "train" / "good" / "000.png")).astype(np.float32) / 255
+    windows = [source[:256, left : left + 256] for left in range(257)]  # training crops: the top 256 rows
+    flips = [window[::rows, ::columns] for window in windows for rows in (1, -1) for columns in (1, -1)]
+    assert min(np.abs(window - image).max() for window in flips) < 1 / 255  # the source's pixels, not resampled
+    test_image = np.asarray(Image.open(folders[256] / "test" / "good" / "000.png")).astype(np.float32) / 255
+    assert min(np.abs(window - test_image).max() for window in flips) > 0.1  # test crops: the held-out bottom rows
+    for kind in data.DEFECTS:
+        areas = {size: [] for size in folders}  # pixels of each mask
+        for size, folder in folders.items():
+            for index in range(4):
+                areas[size].append(
+                    (np.asarray(Image.open(folder / "ground_truth" / kind / f"{index:03d}_mask.png")) > 0).sum()
+                )
+        assert 0.5 < np.mean(areas[256]) / np.mean(areas[128]) < 2, kind  # a quarter of the image area at 128
 
 
 def test_write_dataset_is_deterministic_idempotent_and_atomic(data, tmp_path):
@@ -110,25 +130,41 @@ def test_quick_benchmark_writes_every_model_and_resumes(tmp_path):
     with (tmp_path / "out" / "defects.csv").open() as handle:
         rows = {row["model"]: row for row in csv.DictReader(handle)}
     assert list(next(iter(rows.values())))[: len(COLUMNS)] == COLUMNS
-    assert set(rows) == MODELS
+    assert set(rows) == MODELS | TILED
     assert {row["dataset"] for row in rows.values()} == {"brick_32_grey"}
     for model, row in rows.items():
         metrics = ["image_auroc", "val_image_auroc"]
         metrics += [] if model == "anomalib_ganomaly" else ["pixel_auroc", "pixel_pro", "val_pixel_auroc"]
         assert all(0.0 <= float(row[name]) <= 1.0 for name in metrics), row
         assert float(row["train_seconds"]) >= 0
+        measured = model not in {"pkdgan_teacher", "anomalib_ganomaly"}  # exported student and numpy baselines
+        assert (float(row["images_per_second"]) > 0) if measured else row["images_per_second"] == "", row
+    with (tmp_path / "out" / "defects_tiles.csv").open() as handle:
+        candidates = list(csv.DictReader(handle))
+    for model in TILED:  # every candidate measured; the row is the one with the best validation, never test
+        mine = [row for row in candidates if row["model"] == model]
+        expected = {"16/16"} if model == "pkdgan_tiled" else {"8/8", "8/4", "16/16", "16/8"}
+        assert {f"{row['tile']}/{row['stride']}" for row in mine} == expected, model
+        rank = [(float(row["val_image_auroc"]) + float(row["val_pixel_auroc"])) / 2 for row in mine]
+        best = mine[rank.index(max(rank))]
+        assert rows[model]["settings"].startswith(best["settings"]), model
+        assert rows[model]["image_auroc"] == best["image_auroc"], model
+    assert "batch=2 (8 tiles)" in rows["pkdgan_tiled"]["settings"]  # 4 tiles of 16 px per 32 px image, batch 8
+    assert "top_k=" in rows["pkdgan_tiled"]["settings"]
     assert rows["anomalib_ganomaly"]["pixel_auroc"] == ""  # Anomalib's Ganomaly gives no anomaly map
     for baseline in ("knn_pixels", "pca_pixels"):  # holes are black blobs on grey bricks: easy to localise
         per_kind = dict(item.split(":") for item in rows[baseline]["defect_pixel_auroc"].split())
         assert float(per_kind["hole"]) > 0.8, rows[baseline]
     assert rows["pkdgan_student"]["settings"].startswith("score=")
     assert rows["pkdgan_student"]["train_seconds"] == rows["pkdgan_teacher"]["train_seconds"]  # one run
-    assert "| brick_32_grey |" in (tmp_path / "out" / "defects.md").read_text()
+    table = (tmp_path / "out" / "defects.md").read_text()
+    assert "| brick_32_grey |" in table
+    assert "_tiled" not in table  # the report renders the tiled models' table
     figure = Image.open(tmp_path / "out" / "defects_examples.png")
     assert figure.size == (3 * 3 * 128, 128)  # one data set: three examples of image, mask and map
     assert "pkdgan_student" in first
 
     second = run_quick(tmp_path)
     with (tmp_path / "out" / "defects.csv").open() as handle:
-        assert len(list(csv.DictReader(handle))) == len(MODELS)
+        assert len(list(csv.DictReader(handle))) == len(MODELS | TILED)
     assert "brick_32_grey seed" not in second  # every cell was done: nothing trained again

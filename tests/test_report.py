@@ -4,7 +4,9 @@
 """``python -m benchmarks.report`` rendered from a small fixture into a temporary folder.
 
 ``tests/fixtures/report/`` holds rows cut from ``benchmarks/results/`` (MNIST classes 0-2, seeds 0 and 1, some
-variants; the MNIST sweep rows; the FLOPs, throughput and memory files as they are). Every number checked here
+variants; the MNIST sweep rows; the FLOPs, throughput and memory files as they are; two 64 px defect rows, written
+before ``images_per_second`` existed) and the defect rows and tile candidates of a
+``python -m benchmarks.defects.benchmark --quick`` run (every model on a 32 px data set). Every number checked here
 is computed by the test from those files, not copied from the report.
 """
 
@@ -117,6 +119,32 @@ def test_report_renders_tables_and_claims_computed_from_the_fixture(report, tmp_
         assert f"](out/{name})" in section
     assert not (out / "oneclass_hist.png").exists()
     assert (FIXTURE / "throughput.md").read_text() in section
+
+
+def test_large_image_table_shows_the_tiled_data_sets_and_the_candidates_chosen_on_validation(report, tmp_path):
+    _, section, _ = render(report, FIXTURE, tmp_path)
+    rows, candidates = read_csv(FIXTURE / "defects.csv"), read_csv(FIXTURE / "defects_tiles.csv")
+    table = section.split("## Large images")[1].split("\n## ")[0]
+    tiled = {row["dataset"] for row in rows if row["model"].endswith("_tiled")}
+    assert f"| model | {' | '.join(sorted(tiled))} | mean | train (min) | images/s |" in table
+    assert "brick_64_grey" not in table  # whole-image rows of data sets without a tiled model stay in defects.md
+    for row in rows:
+        if row["dataset"] in tiled:
+            pixel = f"{100 * float(row['pixel_auroc']):.1f}" if row["pixel_auroc"] else "-"
+            speed = f"{float(row['images_per_second']):,.0f}" if row["images_per_second"] else "-"
+            cell = f"{100 * float(row['image_auroc']):.1f} / {pixel}"
+            assert (
+                f"| {row['model']} | {cell} | **{cell}** | {float(row['train_seconds']) / 60:.1f} | {speed} |" in table
+            )
+    for model in ("pkdgan_tiled", "knn_pixels_tiled", "pca_pixels_tiled"):
+        mine = [row for row in candidates if row["model"] == model]
+        best = max(mine, key=lambda r: (float(r["val_image_auroc"]) + float(r["val_pixel_auroc"])) / 2)
+        for row in mine:
+            chosen = int(row is best)
+            line = next(
+                line for line in table.splitlines() if line.startswith(f"| {model} | {row['tile']}/{row['stride']} |")
+            )
+            assert line.endswith(f"| {chosen} |"), line
 
 
 def test_report_prose_follows_the_data(report, tmp_path):

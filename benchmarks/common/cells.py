@@ -55,15 +55,19 @@ class CellSchema:
     def append(self, folder: Path, row: Mapping) -> None:
         """Append one finished cell (its columns) to ``folder``'s file, header first, flushed to disk at once.
 
-        A file written with other columns is refused rather than extended with misaligned rows.
+        A file written before columns were added at the end of :attr:`columns` is first rewritten with them (empty in
+        its rows, see :meth:`extend`); a file written with other columns is refused rather than extended with
+        misaligned rows.
         """
         path = folder / self.file
         if path.exists():
             with path.open() as handle:
                 header = next(csv.reader(handle), None)
             if header is not None and tuple(header) != self.columns:
-                msg = f"{path} has the columns {header}, not {list(self.columns)}: migrate it or use another --out"
-                raise ValueError(msg)
+                if tuple(header) != self.columns[: len(header)]:
+                    msg = f"{path} has the columns {header}, not {list(self.columns)}: migrate it or use another --out"
+                    raise ValueError(msg)
+                self.extend(path)
         new = not path.exists() or path.stat().st_size == 0
         with path.open("a", newline="") as handle:
             writer = csv.DictWriter(handle, fieldnames=self.columns)
@@ -72,6 +76,22 @@ class CellSchema:
             writer.writerow({name: row[name] for name in self.columns})
             handle.flush()
             os.fsync(handle.fileno())
+
+    def extend(self, path: Path) -> None:
+        """Rewrite ``path``, whose header is the first of :attr:`columns`, with every column (new ones empty).
+
+        The rewrite goes to a file beside it, renamed into place, so an interruption leaves the old file whole.
+        """
+        with path.open() as handle:
+            rows = list(csv.DictReader(handle))
+        partial = path.with_name(f".{path.name}.partial")
+        with partial.open("w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=self.columns, restval="")
+            writer.writeheader()
+            writer.writerows(rows)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(partial, path)
 
 
 ONECLASS = CellSchema(

@@ -16,9 +16,15 @@ Sources (scikit-image's bundled files, nothing is downloaded): ``brick`` and ``g
 cup, re-framed with a small random shift, rotation and brightness change per image). Texture crops cover a fixed
 field of view of the source (128 source pixels) resized to ``size``, so the 64 and 128 px data sets show the same
 content at two resolutions; test crops (normal and defective) come from the bottom 40 % of the texture, which no
-training crop touches.
+training crop touches. Larger textures (256 px) are cut at the source's own resolution (a field of ``size`` source
+pixels, never upsampled): training crops from the top of the source, test crops from its bottom ``size`` rows, each
+flipped at random along either axis (the 512 px sources leave these bands little room to move). The object is
+resized from its field (340 source pixels) at every size.
 
-Defects (:data:`DEFECTS`), each drawn in units of the image side so that both sizes get the same ones:
+Defects (:data:`DEFECTS`), each placed in units of the image side and sized in units of the image side up to
+:data:`DEFECT_UNIT` pixels (so that the 64 and 128 px data sets get the same ones) and of :data:`DEFECT_UNIT` pixels
+above: a 256 px image gets defects as many pixels across as a 128 px image, half as wide relative to the image (the
+small defects that tiling is for):
 ``scratch`` (a thin bright or dark line), ``stain`` (an irregular dark, for RGB brownish, blob), ``hole`` (a
 missing patch filled with black), ``shift`` (a region blended towards a contrasting intensity, for RGB a saturated
 colour) and ``noise`` (Gaussian noise in a rectangle). A defect changes the pixels of its mask and no others, so
@@ -57,7 +63,13 @@ defective test images of each kind."""
 
 TEST_BAND = 0.6
 """Texture test crops (normal and defective) start below this fraction of the source's height; training crops
-end above it."""
+end above it (textures larger than their source field: see :func:`texture_window`)."""
+
+DEFECT_UNIT = 128
+"""Defects are sized in units of the image side up to this many pixels, and of this many pixels in larger images."""
+
+LARGE_SIZE = 256
+"""Data sets of at least this side are the large-image benchmark: tiled models run there beside whole-image ones."""
 
 
 @dataclass(frozen=True)
@@ -106,21 +118,41 @@ def from_pil(image: Image.Image) -> np.ndarray:
     return array[..., None] if array.ndim == 2 else array
 
 
+def texture_window(source: Source, size: int, height: int) -> tuple[int, int]:
+    """The field (side of the square cut from a texture source of ``height`` rows) and the first test row.
+
+    Up to ``source.field`` pixels the field is ``source.field`` and the test band starts at :data:`TEST_BAND`; larger
+    images are cut at the source's resolution (the field is ``size``) and the test band is the bottom ``size`` rows.
+
+    Example:
+        >>> [texture_window(SOURCES["brick"], size, 512) for size in (64, 128, 256)]
+        [(128, 307), (128, 307), (256, 256)]
+    """
+    if size <= source.field:
+        return source.field, round(TEST_BAND * height)
+    return size, height - size
+
+
 def normal_image(pixels: np.ndarray, source: Source, size: int, held_out: bool, rng: np.random.Generator) -> np.ndarray:
     """One normal image of ``size`` x ``size`` cut from the source's ``pixels``.
 
-    Textures: a random square of ``source.field`` pixels, from the training part of the source (``held_out=False``)
-    or the held-out test band. Objects: the object's square, shifted by up to 6 % of the field, rotated by up to
-    4 degrees and scaled in brightness by 0.9 to 1.1. Random draws do not depend on ``size``.
+    Textures: a random square of the field (:func:`texture_window`), from the training part of the source
+    (``held_out=False``) or the held-out test band, flipped at random along each axis when cut at the source's
+    resolution. Objects: the object's square, shifted by up to 6 % of the field, rotated by up to 4 degrees and
+    scaled in brightness by 0.9 to 1.1. Random draws do not depend on ``size`` up to the source's field.
     """
     height, width = pixels.shape[:2]
     field = source.field
     if source.kind == "texture":
-        band = round(TEST_BAND * height)
+        field, band = texture_window(source, size, height)
         low, high = (band, height - field) if held_out else (0, band - field)
         top = int(rng.integers(low, high + 1))
         left = int(rng.integers(0, width - field + 1))
-        crop, gain = to_pil(pixels[top : top + field, left : left + field]), 1.0
+        window = pixels[top : top + field, left : left + field]
+        if field != source.field:
+            flip_rows, flip_columns = rng.integers(0, 2, size=2)
+            window = window[:: 1 - 2 * flip_rows, :: 1 - 2 * flip_columns]
+        crop, gain = to_pil(window), 1.0
     else:
         shift = rng.uniform(-0.06, 0.06, size=2) * field
         angle, gain = rng.uniform(-4, 4), rng.uniform(0.9, 1.1)
@@ -137,10 +169,21 @@ def _contrast(image: np.ndarray, mask: np.ndarray) -> float:
     return 1.0 if image[mask].mean() < 0.5 else 0.0
 
 
+def defect_scale(size: int) -> float:
+    """Defect sizes drawn in units of the image side are multiplied by this: 1 up to :data:`DEFECT_UNIT` pixels.
+
+    Example:
+        >>> [defect_scale(size) for size in (64, 128, 256)]
+        [1.0, 1.0, 0.5]
+    """
+    return min(size, DEFECT_UNIT) / size
+
+
 def _blob(size: int, rng: np.random.Generator, radius: tuple[float, float], wobble: float) -> np.ndarray:
-    """A filled irregular closed shape (a wobbly ellipse) at a random place; radii in units of the image side."""
+    """A filled irregular closed shape (a wobbly ellipse) at a random place; radii in units of :data:`DEFECT_UNIT`
+    pixels or the image side, whichever is smaller."""
     centre = rng.uniform(0.2, 0.8, size=2)
-    radii = rng.uniform(*radius, size=2)
+    radii = rng.uniform(*radius, size=2) * defect_scale(size)
     harmonics = rng.uniform(-wobble, wobble, size=(3, 2))  # amplitude and phase of harmonics 2, 3, 4
     angles = np.linspace(0, 2 * np.pi, 48, endpoint=False)
     scale = 1 + sum(a * np.cos((k + 2) * angles + 3 * p) for k, (a, p) in enumerate(harmonics))
@@ -154,15 +197,16 @@ def _blob(size: int, rng: np.random.Generator, radius: tuple[float, float], wobb
 
 
 def scratch(image: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """A thin straight or bent line (1 px at 64, 2 px at 128), almost white or almost black."""
+    """A thin straight or bent line (1 px at 64, 2 px at 128 and above), almost white or almost black."""
     size = image.shape[0]
     start = rng.uniform(0.15, 0.85, size=2)
     angle, length, bend = rng.uniform(0, np.pi), rng.uniform(0.3, 0.6), rng.uniform(-0.5, 0.5)
+    length *= defect_scale(size)
     middle = start + length / 2 * np.array([np.cos(angle), np.sin(angle)])
     end = middle + length / 2 * np.array([np.cos(angle + bend), np.sin(angle + bend)])
     points = [tuple(float(v) for v in np.clip(p, 0.02, 0.98) * size) for p in (start, middle, end)]
     canvas = Image.new("L", (size, size), 0)
-    ImageDraw.Draw(canvas).line(points, fill=255, width=max(1, round(size / 64)), joint="curve")
+    ImageDraw.Draw(canvas).line(points, fill=255, width=max(1, round(min(size, DEFECT_UNIT) / 64)), joint="curve")
     mask = np.asarray(canvas) > 0
     value = _contrast(image, mask)
     out = image.copy()
@@ -206,7 +250,7 @@ def shift(image: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.n
 def noise(image: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Gaussian noise (standard deviation 0.2 to 0.3) in an axis-aligned rectangle, clipped to ``[0, 1]``."""
     size = image.shape[0]
-    height, width = rng.uniform(0.1, 0.22, size=2)
+    height, width = rng.uniform(0.1, 0.22, size=2) * defect_scale(size)
     top, left = rng.uniform(0.05, 0.95 - height), rng.uniform(0.05, 0.95 - width)
     mask = np.zeros((size, size), dtype=bool)
     mask[round(top * size) : round((top + height) * size), round(left * size) : round((left + width) * size)] = True
@@ -243,6 +287,11 @@ class Settings:
     def name(self) -> str:
         """The data set's folder (and MVTec category) name, e.g. ``brick_64_grey``."""
         return f"{self.source}_{self.size}_{SOURCES[self.source].colour}"
+
+    @staticmethod
+    def size_of(name: str) -> int:
+        """The image side of a data set from its name (:attr:`name`), e.g. ``brick_64_grey`` -> 64."""
+        return int(name.rsplit("_", 2)[1])
 
     def manifest(self) -> dict:
         """The settings as written to ``manifest.json``."""

@@ -52,7 +52,9 @@ class Split:
     kinds: list[str]
 
 
-def folder_datamodule(folder: Path, seed: int, batch_size: int, defects: list[str], num_workers: int = 0) -> Folder:
+def folder_datamodule(
+    folder: Path, seed: int, batch_size: int, defects: list[str], num_workers: int = 0, eval_batch_size: int = 64
+) -> Folder:
     """Anomalib's ``Folder`` on a data set of ``defects/data.py``, with its default validation split (half of test).
 
     The split is drawn with ``seed``, so every model of a cell sees the same validation and test images.
@@ -65,7 +67,7 @@ def folder_datamodule(folder: Path, seed: int, batch_size: int, defects: list[st
         abnormal_dir=[f"test/{defect}" for defect in defects],
         mask_dir=[f"ground_truth/{defect}" for defect in defects],
         train_batch_size=batch_size,
-        eval_batch_size=64,
+        eval_batch_size=eval_batch_size,
         num_workers=num_workers,
         seed=seed,
     )

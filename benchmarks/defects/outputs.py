@@ -20,6 +20,8 @@ from anomalib.visualization import visualize_image_item
 from anomalib.visualization.image.functional import add_text_to_image
 from PIL import Image
 
+from benchmarks.defects.data import LARGE_SIZE, Settings
+
 PANEL = 128
 """Side of each drawn panel, in pixels."""
 
@@ -40,10 +42,13 @@ def _kinds(text: str) -> dict[str, float]:
 
 def write_table(results: Path, path: Path, budget: str, order: tuple[str, ...]) -> None:
     """Write the markdown tables of the rows of ``results`` that used ``budget`` (and the baselines), models in
-    ``order``."""
+    ``order``, on the data sets below :data:`~.data.LARGE_SIZE` px (the report renders the larger ones); nothing if
+    there are none."""
     with results.open() as handle:
-        every_row = list(csv.DictReader(handle))
-    rows = [row for row in every_row if row["budget"] in {"", budget}]
+        every_row = [row for row in csv.DictReader(handle) if Settings.size_of(row["dataset"]) < LARGE_SIZE]
+    rows = [row for row in every_row if row["budget"] in {"", budget} and row["model"] in order]
+    if not rows:
+        return
     cells: dict[tuple[str, str], list[dict]] = defaultdict(list)
     for row in rows:
         cells[row["dataset"], row["model"]].append(row)

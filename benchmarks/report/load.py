@@ -34,6 +34,8 @@ class Results:
     small_folder_time: list[dict]
     defects: str
     defects_figure: Path | None
+    defect_rows: list[dict]
+    defect_candidates: list[dict]
     train_time: str
     train_time_plot: Path | None
     batch8: list[dict]
@@ -82,6 +84,8 @@ def load_results(folder: Path) -> Results:
         small_data=rows("small_data.csv"),
         small_folder_time=rows("small_folder_time.csv"),
         defects=text("defects.md"),
+        defect_rows=rows("defects.csv"),
+        defect_candidates=rows("defects_tiles.csv"),
         defects_figure=folder / "defects_examples.png" if (folder / "defects_examples.png").exists() else None,
         train_time=text("train_time.md"),
         batch8=jsonl("batch8/oneclass_details.jsonl"),

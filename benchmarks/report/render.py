@@ -25,6 +25,7 @@ from statistics import mean
 
 from benchmarks.common.paths import BENCHMARKS, RESULTS
 from benchmarks.report.costs import cost_table, costs, wide_students
+from benchmarks.report.large_images import large_image_table
 from benchmarks.report.load import DEFAULTS_GRID, PAPER_BUDGET, Results, load_results
 from benchmarks.report.paired import RESAMPLES, RIVALS, SEED, SUMMARY_HEADER, cell_table, summary_rows
 from benchmarks.report.plots import plot, plot_cost, plot_histograms
@@ -290,6 +291,12 @@ def sections(results: Results, out: Path, page_folder: Path) -> str:
         if results.defects_figure:
             link = Path(os.path.relpath(results.defects_figure, page_folder)).as_posix()
             parts.append(f"![defect examples: image, mask, student map]({link})\n")
+    large = large_image_table(results.defect_rows, results.defect_candidates)
+    if large:
+        parts += [
+            "## Large images: tiled against whole-image models (`benchmarks/defects/benchmark.py --sizes 256`)\n",
+            "\n".join(large) + "\n",
+        ]
     if results.train_time:
         parts += ["## Training time at 64 and 128 px (`benchmarks/speed/train_time.py`)\n", results.train_time]
         if results.train_time_plot:
