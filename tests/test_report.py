@@ -354,3 +354,23 @@ def test_small_folder_time_rows_are_compared_with_the_same_runs_without_workers(
     assert "| 1 (0.02) |" in body[0]  # seconds of epoch starts, and per epoch
     assert [line.split(" | ")[2] for line in body] == ["0", "Folder's -> 0", "Folder's (8)"]
     assert report.tables.small_folder_time_table([]) == []
+
+
+def test_readme_small_folder_block_gives_minutes_at_the_default_schedule_and_the_ratio_to_no_workers(report):
+    base = {"size": "32", "train_images": "100", "repeat": "0", "keep_num_workers": "false"}
+    rows = [
+        {**base, "min_schedule_steps": "200", "workers": "0", "fit_seconds": "30"},
+        {**base, "min_schedule_steps": "200", "workers": "default", "fit_seconds": "33"},
+        {**base, "min_schedule_steps": "200", "workers": "default", "keep_num_workers": "true", "fit_seconds": "90"},
+        {**base, "min_schedule_steps": "2000", "workers": "default", "fit_seconds": "240"},
+        {**base, "min_schedule_steps": "2000", "workers": "default", "fit_seconds": "480", "size": "64"},
+    ]
+    text = report.tables.small_folder_minutes(rows)
+    assert "4.0 minutes at 32 px, 8.0 minutes at 64 px" in text
+    assert "1.10x the time of the same run with `num_workers=0` (1 pairs)" in text  # the kept-workers run is apart
+    assert report.tables.small_folder_minutes(rows[:3]) == ""  # nothing at the default schedule: no sentence
+    readme = "a\n<!-- small-folder:start -->\nold\n<!-- small-folder:end -->\nb\n"
+    assert report.render.replace_block(readme, "small-folder", text) == (
+        f"a\n<!-- small-folder:start -->\n{text}<!-- small-folder:end -->\nb\n"
+    )
+    assert report.render.replace_block("no markers\n", "small-folder", text) == "no markers\n"

@@ -8,14 +8,14 @@
         --readme /tmp/report/README.md
 
 Reads the result files in ``--results`` (default ``benchmarks/results``; whichever exist, each read once: see
-``load.py``), draws the plots (``oneclass.png``, ``oneclass_hist.png``, ``oneclass_cost.png``) into ``--out``
-(default: the results folder), writes the page ``--page`` (default ``docs/results.md``; plots linked relative to
-it) with the protocol and the commands that regenerate every result file (``protocol.md`` and ``reproduce.md``
-beside this module), and replaces the text between ``<!-- results:start -->`` and ``<!-- results:end -->`` in
-``--readme`` (default ``README.md``) with the headline: the one-class means and what the distillation buys, linked
-to the page. Every number is computed from the result files; the only constants are the paper's targets
-(``scoring.PAPER``, ``scoring.PAPER_FLOPS_RATIO``) and the memory run's 2 CPU cores, which ``memory.json`` does
-not record.
+``load.py``), draws the plots (``oneclass.png``, ``oneclass_hist.png``, ``oneclass_cost.png``) into ``--out`` (default:
+the results folder), writes the page ``--page`` (default ``docs/results.md``; plots linked relative to it) with the
+protocol and the commands that regenerate every result file (``protocol.md`` and ``reproduce.md`` beside this module),
+and replaces the text between ``<!-- results:start -->`` and ``<!-- results:end -->`` in ``--readme`` (default
+``README.md``) with the headline: the one-class means and what the distillation buys, linked to the page; the README's
+``small-folder`` block gets the minutes of a 100-image folder at the defaults. Every number is computed from the result
+files; the only constants are the paper's targets (``scoring.PAPER``, ``scoring.PAPER_FLOPS_RATIO``) and the memory
+run's 2 CPU cores, which ``memory.json`` does not record.
 """
 
 import argparse
@@ -40,6 +40,7 @@ from benchmarks.report.tables import (
     memory_table,
     score_table,
     small_data_table,
+    small_folder_minutes,
     small_folder_time_table,
     steps_table,
     summary,
@@ -50,7 +51,8 @@ from benchmarks.report.tables import (
 REPO = BENCHMARKS.parent
 PAGE = REPO / "docs" / "results.md"
 README = REPO / "README.md"
-START, END = "<!-- results:start -->", "<!-- results:end -->"
+SMALL_FOLDER = "small-folder"
+"""Name of the README block with the minutes of a 100-image folder at the defaults."""
 HERE = Path(__file__).resolve().parent
 HEADLINE_VARIANTS = ("teacher", "student_alone", "kd_frozen", "pkdgan", "knn_pixels", "pca_pixels")
 """The variants of the headline's one-class table, in its column order."""
@@ -337,9 +339,24 @@ def main(argv: list[str] | None = None) -> None:
     args.page.write_text(page(results, out, args.page.resolve().parent))
     link = Path(os.path.relpath(args.page.resolve(), args.readme.resolve().parent)).as_posix()
     block = headline(results, link)
-    text = args.readme.read_text()
-    if START in text and END in text:
-        head, rest = text.split(START, 1)
-        _, tail = rest.split(END, 1)
-        args.readme.write_text(f"{head}{START}\n{block}{END}{tail}")
+    text = replace_block(args.readme.read_text(), "results", block)
+    text = replace_block(text, SMALL_FOLDER, small_folder_minutes(results.small_folder_time))
+    args.readme.write_text(text)
     print(block)
+
+
+def replace_block(text: str, name: str, block: str) -> str:
+    """``text`` with what lies between ``<!-- name:start -->`` and ``<!-- name:end -->`` replaced by ``block``.
+
+    Text without both markers comes back unchanged.
+
+    Example:
+        >>> replace_block("a <!-- x:start -->old<!-- x:end --> b", "x", "new\\n")
+        'a <!-- x:start -->\\nnew\\n<!-- x:end --> b'
+    """
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    if start not in text or end not in text:
+        return text
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    return f"{head}{start}\n{block}{end}{tail}"

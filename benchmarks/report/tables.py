@@ -533,6 +533,34 @@ def memory_table(data: dict) -> list[str]:
     return lines
 
 
+def small_folder_minutes(rows: list[dict], default_steps: int = 2000) -> str:
+    """The README's sentence on a 100-image folder at the defaults, from ``small_folder_time.csv`` ("" if unmeasured).
+
+    Minutes: the runs at ``default_steps`` with Folder's own ``num_workers`` and P-KDGAN's default loading, per image
+    size (mean over repeats). Ratio: those runs' fit time over the same run's with ``num_workers=0``, at any
+    schedule both were measured with back to back.
+    """
+    defaults = [r for r in rows if r["workers"] == "default" and r["keep_num_workers"] == "false"]
+    minutes = defaultdict(list)
+    for r in defaults:
+        if int(r["min_schedule_steps"]) == default_steps:
+            minutes[int(r["size"])].append(float(r["fit_seconds"]) / 60)
+    if not minutes:
+        return ""
+    key = ("size", "min_schedule_steps", "repeat", "train_images")
+    without = {tuple(r[k] for k in key): float(r["fit_seconds"]) for r in rows if r["workers"] == "0"}
+    ratios = [float(r["fit_seconds"]) / without[k] for r in defaults if (k := tuple(r[c] for c in key)) in without]
+    images = sorted({r["train_images"] for r in defaults if int(r["min_schedule_steps"]) == default_steps})
+    sizes = ", ".join(f"{mean(values):.1f} minutes at {size} px" for size, values in sorted(minutes.items()))
+    text = (
+        f"Measured at the defaults ({'/'.join(images)} images, `Folder`'s own `num_workers`, `Engine()` with no "
+        f"limits, 2 CPU cores): {sizes}"
+    )
+    if ratios:
+        text += f"; {mean(ratios):.2f}x the time of the same run with `num_workers=0` ({len(ratios)} pairs)"
+    return text + ".\n"
+
+
 def small_folder_time_table(rows: list[dict]) -> list[str]:
     """Where the time of a 100-image folder at the defaults goes, by loader setting, from ``small_folder_time.csv``."""
     if not rows:
