@@ -124,13 +124,15 @@ def test_capacity_sweep_records_cost_and_validation_choice_and_resumes(tmp_path)
 @pytest.mark.parametrize(
     ("script", "option"), [("capacity_sweep", "--students"), ("distill_weight_sweep", "--settings")]
 )
-def test_sweeps_refuse_a_malformed_setting_by_name(tmp_path, script, option):
-    args = [sys.executable, "-m", f"benchmarks.accuracy.{script}", "--quick", option, "16"]
-    args += ["--out", str(tmp_path / "out")]
-    result = subprocess.run(args, capture_output=True, text=True, cwd=REPO, timeout=300, check=False)
-    assert result.returncode == 2
-    assert f"argument {option}: expected a comma list of" in result.stderr
-    assert "'16'" in result.stderr
+def test_sweeps_refuse_a_malformed_setting_by_name(bench, monkeypatch, capsys, tmp_path, script, option):
+    main = bench(f"benchmarks.accuracy.{script}").main  # in this process: argparse refuses before anything runs
+    monkeypatch.setattr(sys, "argv", [script, "--quick", option, "16", "--out", str(tmp_path / "out")])
+    with pytest.raises(SystemExit) as exit_:
+        main()
+    assert exit_.value.code == 2
+    stderr = capsys.readouterr().err
+    assert f"argument {option}: expected a comma list of" in stderr
+    assert "'16'" in stderr
     assert not (tmp_path / "out").exists()
 
 
