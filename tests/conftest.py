@@ -6,6 +6,7 @@
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -151,6 +152,61 @@ def run_module_twice(module: str, args: list[str], kept: Path, timeout: float = 
 def run_twice():
     """Runner of a module and its resumption in one process (see :func:`run_module_twice`)."""
     return run_module_twice
+
+
+ANOMALIB = str(Path(sys.executable).parent / "anomalib")
+# scripts/demo.sh's command shrunk to a few batches: one epoch per phase of 48 training and 48 test images.
+DEMO_TRAIN = [
+    ANOMALIB, "train", "--config", str(REPO / "configs" / "demo_digits.yaml"),
+    "--model.teacher_epochs", "1", "--model.frozen_epochs", "1", "--model.joint_epochs", "1",
+    "--model.min_schedule_steps", "0", "--model.visualizer", "false",
+    "--data.max_train_images", "48", "--data.max_test_images", "48", "--trainer.max_epochs", "3",
+]  # fmt: skip
+DEMO_CHECKPOINT = "results/Pkdgan/OneClassVision/digits_0/latest/weights/lightning/model.ckpt"  # as the README says
+
+
+@dataclass(frozen=True)
+class DemoRun:
+    """The shrunk demo run of :func:`demo_run`.
+
+    Attributes:
+        root: Its working directory: ``results/`` (the run, where ``scripts/demo.sh`` leaves it) and ``export/``.
+        train: The ``anomalib train`` command's outcome.
+        export: The ``anomalib export`` command's outcome.
+        checkpoint: The trained model's checkpoint.
+    """
+
+    root: Path
+    train: subprocess.CompletedProcess
+    export: subprocess.CompletedProcess
+    checkpoint: Path
+
+
+def cli_environment() -> dict[str, str]:
+    """This environment for a command run elsewhere: ``PYTHONPATH`` entries made absolute, warnings ignored."""
+    python_path = [os.path.abspath(entry) for entry in os.environ.get("PYTHONPATH", "").split(os.pathsep) if entry]
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(python_path), "PYTHONWARNINGS": "ignore"}
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory: pytest.TempPathFactory, data_root: Path) -> DemoRun:
+    """``scripts/demo.sh``'s run through Anomalib's CLI, shrunk, then the README's OpenVINO export of it.
+
+    The networks are ``configs/demo_digits.yaml``'s, so the README's ``anomalib predict --model.*`` arguments
+    must match them. ``tests/test_cli.py`` checks both commands; the README's deploy blocks start from them.
+    """
+    root = tmp_path_factory.mktemp("demo")
+    env = cli_environment()
+    train = subprocess.run(
+        [*DEMO_TRAIN, "--data.root", str(data_root)],
+        cwd=root, capture_output=True, text=True, env=env, timeout=900, check=False,
+    )  # fmt: skip
+    export = subprocess.run(
+        [ANOMALIB, "export", "--model", "PKDGAN", "--export_type", "openvino", "--ckpt_path", DEMO_CHECKPOINT,
+         "--export_root", "./export"],
+        cwd=root, capture_output=True, text=True, env=env, timeout=900, check=False,
+    )  # fmt: skip
+    return DemoRun(root, train, export, root / DEMO_CHECKPOINT)
 
 
 @pytest.fixture(autouse=True)

@@ -178,35 +178,19 @@ def test_every_config_parses(parsed, config):
 
 
 @pytest.mark.slow
-def test_anomalib_train_runs_to_a_tested_model(tmp_path):
-    result = run(
-        ANOMALIB, "train", "--model", "PKDGAN",
-        "--model.teacher_features", "8", "--model.teacher_latent", "16",
-        "--model.teacher_epochs", "1", "--model.frozen_epochs", "1", "--model.joint_epochs", "1",
-        "--data", "anomalib_pkdgan.data.OneClassVision",
-        "--data.dataset", "digits", "--data.root", str(tmp_path / "data"),
-        "--data.max_train_images", "32", "--data.max_test_images", "64",
-        "--trainer.max_epochs", "3", "--trainer.accelerator", "cpu",
-        "--default_root_dir", str(tmp_path / "results"),
-        cwd=tmp_path,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert "image_AUROC" in result.stdout + result.stderr
-    checkpoint = next((tmp_path / "results").rglob("*.ckpt"))
+def test_anomalib_train_runs_to_a_tested_model(demo_run, data_root, tmp_path):
+    assert demo_run.train.returncode == 0, demo_run.train.stderr[-3000:]
+    assert "image_AUROC" in demo_run.train.stdout + demo_run.train.stderr
+    assert demo_run.checkpoint.is_file()
 
     # The README's deploy commands: export the student to OpenVINO, predict on a folder of images.
-    result = run(
-        ANOMALIB, "export", "--model", "PKDGAN", "--export_type", "openvino",
-        "--ckpt_path", str(checkpoint), "--export_root", str(tmp_path / "export"),
-        cwd=tmp_path,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert (tmp_path / "export" / "weights" / "openvino" / "model.xml").is_file()
-    images = next((tmp_path / "data").rglob("test/3"))  # PNGs written by the datamodule
+    assert demo_run.export.returncode == 0, demo_run.export.stderr[-3000:]
+    assert (demo_run.root / "export" / "weights" / "openvino" / "model.xml").is_file()
+    images = next(data_root.rglob("test/3"))  # PNGs written by the datamodule
     result = run(
         ANOMALIB, "predict", "--model", "PKDGAN",
-        "--model.teacher_features", "8", "--model.teacher_latent", "16",
-        "--ckpt_path", str(checkpoint), "--data", str(images),
+        "--model.teacher_features", "32", "--model.teacher_latent", "64",  # the demo config's networks
+        "--ckpt_path", str(demo_run.checkpoint), "--data", str(images),
         "--default_root_dir", str(tmp_path / "predict"),
         cwd=tmp_path,
     )  # fmt: skip
