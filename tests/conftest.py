@@ -4,6 +4,9 @@
 """Shared fixtures: tiny models and tiny data, so the suite runs in minutes on 2 CPU cores."""
 
 import os
+import subprocess
+import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +18,8 @@ from PIL import Image
 from anomalib_pkdgan import OneClassVision, Pkdgan
 
 os.environ.setdefault("OMP_NUM_THREADS", "2")
+
+REPO = Path(__file__).parents[1]
 
 TINY = {
     "input_size": (32, 32),
@@ -108,6 +113,100 @@ def bright_squares(tmp_path: Path) -> Folder:
     labels = torch.cat([torch.as_tensor(batch.gt_label).view(-1) for batch in datamodule.val_dataloader()])
     assert set(labels.int().tolist()) == {0, 1}, "the validation set must hold both labels for these tests"
     return datamodule
+
+
+SEPARATOR = "=== the resumed run ==="
+# ``python -m MODULE ARGS`` twice in one Python, the second run resuming the first: argv[1] is the module, argv[2]
+# a file the first run writes, copied to FILE.first before the second run, and the rest the module's arguments.
+# Each run executes the module afresh (runpy); the benchmarks keep no state between runs but their files.
+RUN_TWICE = f"""
+import runpy, shutil, sys
+module, kept, args = sys.argv[1], sys.argv[2], sys.argv[3:]
+for run in range(2):
+    sys.argv = [module, *args]
+    runpy.run_module(module, run_name="__main__", alter_sys=True)
+    if run == 0:
+        shutil.copy(kept, kept + ".first")
+        print({SEPARATOR!r}, flush=True)
+"""
+
+
+def run_module_twice(module: str, args: list[str], kept: Path, timeout: float = 1800) -> tuple[str, str]:
+    """Run ``python -m module *args`` from the repository, then again as a resumed run, in one fresh process.
+
+    One start-up (Python, torch and Anomalib imported once) serves both runs. ``kept`` is a file the first run
+    writes: it is copied to ``kept.first`` (same folder, ``.first`` appended) before the second run starts.
+
+    Returns:
+        The standard output of the first and of the second run.
+    """
+    command = [sys.executable, "-c", RUN_TWICE, module, str(kept), *args]
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=REPO, timeout=timeout, check=False)
+    assert result.returncode == 0, result.stderr[-3000:]
+    first, second = result.stdout.split(f"{SEPARATOR}\n")
+    return first, second
+
+
+@pytest.fixture(scope="session")
+def run_twice():
+    """Runner of a module and its resumption in one process (see :func:`run_module_twice`)."""
+    return run_module_twice
+
+
+ANOMALIB = str(Path(sys.executable).parent / "anomalib")
+# scripts/demo.sh's command shrunk to a few batches: one epoch per phase of 48 training and 48 test images.
+DEMO_TRAIN = [
+    ANOMALIB, "train", "--config", str(REPO / "configs" / "demo_digits.yaml"),
+    "--model.teacher_epochs", "1", "--model.frozen_epochs", "1", "--model.joint_epochs", "1",
+    "--model.min_schedule_steps", "0", "--model.visualizer", "false",
+    "--data.max_train_images", "48", "--data.max_test_images", "48", "--trainer.max_epochs", "3",
+]  # fmt: skip
+DEMO_CHECKPOINT = "results/Pkdgan/OneClassVision/digits_0/latest/weights/lightning/model.ckpt"  # as the README says
+
+
+@dataclass(frozen=True)
+class DemoRun:
+    """The shrunk demo run of :func:`demo_run`.
+
+    Attributes:
+        root: Its working directory: ``results/`` (the run, where ``scripts/demo.sh`` leaves it) and ``export/``.
+        train: The ``anomalib train`` command's outcome.
+        export: The ``anomalib export`` command's outcome.
+        checkpoint: The trained model's checkpoint.
+    """
+
+    root: Path
+    train: subprocess.CompletedProcess
+    export: subprocess.CompletedProcess
+    checkpoint: Path
+
+
+def cli_environment() -> dict[str, str]:
+    """This environment for a command run elsewhere: ``PYTHONPATH`` entries made absolute, warnings ignored."""
+    python_path = [os.path.abspath(entry) for entry in os.environ.get("PYTHONPATH", "").split(os.pathsep) if entry]
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(python_path), "PYTHONWARNINGS": "ignore"}
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory: pytest.TempPathFactory, data_root: Path) -> DemoRun:
+    """``scripts/demo.sh``'s run through Anomalib's CLI, shrunk, then the README's OpenVINO export of it.
+
+    The networks are ``configs/demo_digits.yaml``'s, so the README's ``anomalib predict --model.*`` arguments
+    must match them. ``tests/test_cli.py`` checks both commands; the README's deploy blocks start from them.
+    """
+    root = tmp_path_factory.mktemp("demo")
+    env = cli_environment()
+    train = subprocess.run(
+        [*DEMO_TRAIN, "--data.root", str(data_root)],
+        cwd=root, capture_output=True, text=True, env=env, timeout=900, check=False,
+    )  # fmt: skip
+    export = subprocess.run(
+        [ANOMALIB, "export", "--model", "PKDGAN", "--export_type", "openvino", "--ckpt_path", DEMO_CHECKPOINT,
+         "--export_root", "./export"],
+        cwd=root, capture_output=True, text=True, env=env, timeout=900, check=False,
+    )  # fmt: skip
+    return DemoRun(root, train, export, root / DEMO_CHECKPOINT)
 
 
 @pytest.fixture(autouse=True)

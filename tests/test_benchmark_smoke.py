@@ -7,8 +7,6 @@ cell schema, teacher cache key and model building they share."""
 import argparse
 import csv
 import importlib
-import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -24,20 +22,20 @@ def bench(monkeypatch):
     return importlib.import_module
 
 
-def run(tmp_path):
-    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
-    args = [sys.executable, "-m", "benchmarks.accuracy.one_class_benchmark", "--quick"]
-    args += ["--out", str(tmp_path / "out"), "--work", str(tmp_path / "work")]
-    result = subprocess.run(args, capture_output=True, text=True, env=env, cwd=REPO, timeout=900, check=False)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return result.stdout
+def paths(tmp_path):
+    return ["--out", str(tmp_path / "out"), "--work", str(tmp_path / "work")]
+
+
+def read_rows(path):
+    with path.open() as handle:
+        return list(csv.DictReader(handle))
 
 
 @pytest.mark.slow
-def test_quick_benchmark_writes_results_and_resumes(tmp_path):
-    first = run(tmp_path)
-    with (tmp_path / "out" / "oneclass.csv").open() as handle:
-        rows = list(csv.DictReader(handle))
+def test_quick_benchmark_writes_results_and_resumes(tmp_path, run_twice):
+    result = tmp_path / "out" / "oneclass.csv"
+    first, second = run_twice("benchmarks.accuracy.one_class_benchmark", ["--quick", *paths(tmp_path)], result)
+    rows = read_rows(result.with_name("oneclass.csv.first"))
     assert list(rows[0]) == ["dataset", "normal_class", "variant", "seed", "auroc", "epochs", "train_seconds"]
     variants = {row["variant"] for row in rows}
     assert variants == {
@@ -57,36 +55,28 @@ def test_quick_benchmark_writes_results_and_resumes(tmp_path):
     assert [name.split("_images")[0] for name in teachers] == ["digits_class0_seed0", "digits_class1_seed0"]
     assert all("_images48_batch16_e1_" in name for name in teachers)
 
-    second = run(tmp_path)
     assert "0 cells" in second
-    with (tmp_path / "out" / "oneclass.csv").open() as handle:
-        assert len(list(csv.DictReader(handle))) == len(rows)
+    assert len(read_rows(result)) == len(rows)
 
 
-def run_sweep_twice(tmp_path, script, extra, result_file):
-    """Run a sweep's --quick mode twice; the second run must find every cell done and add no row."""
-    args = [sys.executable, "-m", f"benchmarks.accuracy.{script}", "--quick", *extra]
-    args += ["--out", str(tmp_path / "out"), "--work", str(tmp_path / "work")]
-    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
-    runs = []
-    for _ in range(2):
-        result = subprocess.run(args, capture_output=True, text=True, env=env, cwd=REPO, timeout=900, check=False)
-        assert result.returncode == 0, result.stderr[-3000:]
-        with (tmp_path / "out" / result_file).open() as handle:
-            runs.append(list(csv.DictReader(handle)))
-    assert runs[0] == runs[1]
-    return runs[0]
+def run_sweep_twice(tmp_path, run_twice, script, extra, result_file):
+    """Run a sweep's --quick mode, then again; the second run must find every cell done and add no row."""
+    result = tmp_path / "out" / result_file
+    run_twice(f"benchmarks.accuracy.{script}", ["--quick", *extra, *paths(tmp_path)], result)
+    first, second = read_rows(result.with_name(f"{result_file}.first")), read_rows(result)
+    assert first == second
+    return first
 
 
 @pytest.mark.slow
-def test_distillation_weight_sweep_writes_validation_rows_and_resumes(tmp_path):
+def test_distillation_weight_sweep_writes_validation_rows_and_resumes(tmp_path, run_twice):
     # A row of the same cell trained with other epochs must not count as done (--quick trains 1 epoch per phase).
     (tmp_path / "out").mkdir()
     other_epochs = "digits,0,0,3,0.1,50.0,0.0,0.5,0.5,1.0"
     header = "dataset,normal_class,seed,epochs,w_distill_latent,w_distill_reconstruction,w_distill_hint,val_auroc,"
     (tmp_path / "out" / "distill_sweep.csv").write_text(f"{header}test_auroc,train_seconds\n{other_epochs}\n")
     extra = ["--settings", "0.1:50,0:50", "--hints", "0,1"]
-    rows = run_sweep_twice(tmp_path, "distill_weight_sweep", extra, "distill_sweep.csv")
+    rows = run_sweep_twice(tmp_path, run_twice, "distill_weight_sweep", extra, "distill_sweep.csv")
     weights = ("w_distill_latent", "w_distill_reconstruction", "w_distill_hint")
     settings = [(r["epochs"], *(float(r[w]) for w in weights)) for r in rows]
     trained = [("1", *pair, hint) for pair in ((0.1, 50.0), (0.0, 50.0)) for hint in (0.0, 1.0)]
@@ -98,8 +88,10 @@ def test_distillation_weight_sweep_writes_validation_rows_and_resumes(tmp_path):
 
 
 @pytest.mark.slow
-def test_distill_inputs_sweep_records_both_scores_and_resumes(tmp_path):
-    rows = run_sweep_twice(tmp_path, "distill_inputs_sweep", ["--settings", "alone,cutpaste:1"], "distill_inputs.csv")
+def test_distill_inputs_sweep_records_both_scores_and_resumes(tmp_path, run_twice):
+    rows = run_sweep_twice(
+        tmp_path, run_twice, "distill_inputs_sweep", ["--settings", "alone,cutpaste:1"], "distill_inputs.csv"
+    )
     assert [r["setting"] for r in rows] == ["alone", "cutpaste:1"]
     for row in rows:
         for split in ("val", "test"):
@@ -109,8 +101,8 @@ def test_distill_inputs_sweep_records_both_scores_and_resumes(tmp_path):
 
 
 @pytest.mark.slow
-def test_capacity_sweep_records_cost_and_validation_choice_and_resumes(tmp_path):
-    rows = run_sweep_twice(tmp_path, "capacity_sweep", ["--students", "2:4,4:8"], "capacity_sweep.csv")
+def test_capacity_sweep_records_cost_and_validation_choice_and_resumes(tmp_path, run_twice):
+    rows = run_sweep_twice(tmp_path, run_twice, "capacity_sweep", ["--students", "2:4,4:8"], "capacity_sweep.csv")
     assert [(r["student_features"], r["student_latent"]) for r in rows] == [("2", "4"), ("4", "8")]
     narrow, wide = rows
     assert int(wide["student_flops"]) > int(narrow["student_flops"])
@@ -124,13 +116,15 @@ def test_capacity_sweep_records_cost_and_validation_choice_and_resumes(tmp_path)
 @pytest.mark.parametrize(
     ("script", "option"), [("capacity_sweep", "--students"), ("distill_weight_sweep", "--settings")]
 )
-def test_sweeps_refuse_a_malformed_setting_by_name(tmp_path, script, option):
-    args = [sys.executable, "-m", f"benchmarks.accuracy.{script}", "--quick", option, "16"]
-    args += ["--out", str(tmp_path / "out")]
-    result = subprocess.run(args, capture_output=True, text=True, cwd=REPO, timeout=300, check=False)
-    assert result.returncode == 2
-    assert f"argument {option}: expected a comma list of" in result.stderr
-    assert "'16'" in result.stderr
+def test_sweeps_refuse_a_malformed_setting_by_name(bench, monkeypatch, capsys, tmp_path, script, option):
+    main = bench(f"benchmarks.accuracy.{script}").main  # in this process: argparse refuses before anything runs
+    monkeypatch.setattr(sys, "argv", [script, "--quick", option, "16", "--out", str(tmp_path / "out")])
+    with pytest.raises(SystemExit) as exit_:
+        main()
+    assert exit_.value.code == 2
+    stderr = capsys.readouterr().err
+    assert f"argument {option}: expected a comma list of" in stderr
+    assert "'16'" in stderr
     assert not (tmp_path / "out").exists()
 
 

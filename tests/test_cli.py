@@ -100,65 +100,97 @@ def test_a_broken_plugin_warns_once_and_leaves_anomalib_working(already_imported
     assert "ANOMALIB_PKDGAN_NO_AUTOLOAD=1" in message
 
 
-@pytest.mark.parametrize(
-    ("name", "class_name"),
-    [
-        ("PKDGAN", "PKDGAN"),
-        ("Pkdgan", "Pkdgan"),
-        ("anomalib_pkdgan.Pkdgan", "Pkdgan"),
-        ("anomalib_pkdgan.models.pkdgan.lightning_model.PKDGAN", "PKDGAN"),
-    ],
-)
-def test_cli_resolves_the_model(name, class_name):
-    result = run(ANOMALIB, "fit", "--model", name, "--data", "anomalib_pkdgan.data.OneClassVision", "--print_config")
+MODEL_NAMES = {
+    "PKDGAN": "PKDGAN",
+    "Pkdgan": "Pkdgan",
+    "anomalib_pkdgan.Pkdgan": "Pkdgan",
+    "anomalib_pkdgan.models.pkdgan.lightning_model.PKDGAN": "PKDGAN",
+}
+UNKNOWN_MODEL = "Pkdgann"
+
+
+def fit_print_config(model: str) -> tuple[str, ...]:
+    return ("fit", "--model", model, "--data", "anomalib_pkdgan.data.OneClassVision", "--print_config")
+
+
+def train_print_config(config: str) -> tuple[str, ...]:
+    return ("train", "--config", str(CONFIGS / config), "--print_config")
+
+
+# Runs the ``anomalib`` console script's main() once for each argument list (JSON in argv[1]), in one fresh
+# process: the start-up hook registers the plugin as for any ``anomalib`` command, and Anomalib is imported once
+# instead of once per command. Prints each command's exit code, standard output and error as JSON.
+CLI_COMMANDS = """
+import contextlib, io, json, sys, traceback
+from anomalib.cli.cli import main
+
+outcomes = []
+for argv in json.loads(sys.argv[1]):
+    sys.argv = ["anomalib", *argv]
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            main()
+            code = 0
+        except SystemExit as exit:
+            code = exit.code if isinstance(exit.code, int) else int(exit.code is not None)
+        except Exception:
+            traceback.print_exc()
+            code = 1
+    outcomes.append({"returncode": code, "stdout": out.getvalue(), "stderr": err.getvalue()})
+print(json.dumps(outcomes))
+"""
+
+
+@pytest.fixture(scope="module")
+def parsed() -> dict[tuple[str, ...], subprocess.CompletedProcess]:
+    """The outcome of every parse-only command of this module, run by :data:`CLI_COMMANDS` in one process."""
+    commands = [fit_print_config(name) for name in MODEL_NAMES]
+    commands += [train_print_config(path.name) for path in sorted(CONFIGS.glob("*.yaml"))]
+    commands.append(fit_print_config(UNKNOWN_MODEL))  # last: a failed parse leaves nothing behind for the others
+    result = run(sys.executable, "-c", CLI_COMMANDS, json.dumps(commands))
+    assert result.returncode == 0, result.stderr[-3000:]
+    outcomes = json.loads(result.stdout.splitlines()[-1])
+    return {
+        command: subprocess.CompletedProcess(command, **outcome)
+        for command, outcome in zip(commands, outcomes, strict=True)
+    }
+
+
+@pytest.mark.parametrize(("name", "class_name"), MODEL_NAMES.items())
+def test_cli_resolves_the_model(parsed, name, class_name):
+    result = parsed[fit_print_config(name)]
     assert result.returncode == 0, result.stderr[-3000:]
     assert re.search(rf"class_path: anomalib_pkdgan[\w.]*\.{class_name}\n", result.stdout)
 
 
-def test_unknown_model_name_still_fails():
-    result = run(
-        ANOMALIB, "fit", "--model", "Pkdgann", "--data", "anomalib_pkdgan.data.OneClassVision", "--print_config"
-    )
+def test_unknown_model_name_still_fails(parsed):
+    result = parsed[fit_print_config(UNKNOWN_MODEL)]
     assert result.returncode != 0
+    assert UNKNOWN_MODEL in result.stderr
 
 
 @pytest.mark.parametrize("config", sorted(path.name for path in CONFIGS.glob("*.yaml")))
-def test_every_config_parses(config):
-    result = run(ANOMALIB, "train", "--config", str(CONFIGS / config), "--print_config")
+def test_every_config_parses(parsed, config):
+    result = parsed[train_print_config(config)]
     assert result.returncode == 0, result.stderr[-3000:]
     assert "anomalib_pkdgan" in result.stdout
 
 
 @pytest.mark.slow
-def test_anomalib_train_runs_to_a_tested_model(tmp_path):
-    result = run(
-        ANOMALIB, "train", "--model", "PKDGAN",
-        "--model.teacher_features", "8", "--model.teacher_latent", "16",
-        "--model.teacher_epochs", "1", "--model.frozen_epochs", "1", "--model.joint_epochs", "1",
-        "--data", "anomalib_pkdgan.data.OneClassVision",
-        "--data.dataset", "digits", "--data.root", str(tmp_path / "data"),
-        "--data.max_train_images", "32", "--data.max_test_images", "64",
-        "--trainer.max_epochs", "3", "--trainer.accelerator", "cpu",
-        "--default_root_dir", str(tmp_path / "results"),
-        cwd=tmp_path,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert "image_AUROC" in result.stdout + result.stderr
-    checkpoint = next((tmp_path / "results").rglob("*.ckpt"))
+def test_anomalib_train_runs_to_a_tested_model(demo_run, data_root, tmp_path):
+    assert demo_run.train.returncode == 0, demo_run.train.stderr[-3000:]
+    assert "image_AUROC" in demo_run.train.stdout + demo_run.train.stderr
+    assert demo_run.checkpoint.is_file()
 
     # The README's deploy commands: export the student to OpenVINO, predict on a folder of images.
-    result = run(
-        ANOMALIB, "export", "--model", "PKDGAN", "--export_type", "openvino",
-        "--ckpt_path", str(checkpoint), "--export_root", str(tmp_path / "export"),
-        cwd=tmp_path,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert (tmp_path / "export" / "weights" / "openvino" / "model.xml").is_file()
-    images = next((tmp_path / "data").rglob("test/3"))  # PNGs written by the datamodule
+    assert demo_run.export.returncode == 0, demo_run.export.stderr[-3000:]
+    assert (demo_run.root / "export" / "weights" / "openvino" / "model.xml").is_file()
+    images = next(data_root.rglob("test/3"))  # PNGs written by the datamodule
     result = run(
         ANOMALIB, "predict", "--model", "PKDGAN",
-        "--model.teacher_features", "8", "--model.teacher_latent", "16",
-        "--ckpt_path", str(checkpoint), "--data", str(images),
+        "--model.teacher_features", "32", "--model.teacher_latent", "64",  # the demo config's networks
+        "--ckpt_path", str(demo_run.checkpoint), "--data", str(images),
         "--default_root_dir", str(tmp_path / "predict"),
         cwd=tmp_path,
     )  # fmt: skip

@@ -7,9 +7,6 @@ on validation, resume, table and figure)."""
 
 import csv
 import importlib
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -115,19 +112,13 @@ def test_folder_reads_every_mask_beside_its_image(data, tmp_path):
         assert Path(mask) == folder / "ground_truth" / Path(image).parent.name / f"{Path(image).stem}_mask.png"
 
 
-def run_quick(tmp_path: Path) -> str:
-    args = [sys.executable, "-m", "benchmarks.defects.benchmark", "--quick", "--out", str(tmp_path / "out"),
-            "--work", str(tmp_path / "work"), "--root", str(tmp_path / "data")]  # fmt: skip
-    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
-    result = subprocess.run(args, capture_output=True, text=True, env=env, cwd=REPO, timeout=600, check=False)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return result.stdout
-
-
 @pytest.mark.slow
-def test_quick_benchmark_writes_every_model_and_resumes(tmp_path):
-    first = run_quick(tmp_path)
-    with (tmp_path / "out" / "defects.csv").open() as handle:
+def test_quick_benchmark_writes_every_model_and_resumes(tmp_path, run_twice):
+    args = ["--quick", "--out", str(tmp_path / "out"), "--work", str(tmp_path / "work")]
+    args += ["--root", str(tmp_path / "data")]
+    result = tmp_path / "out" / "defects.csv"
+    first, second = run_twice("benchmarks.defects.benchmark", args, result)
+    with result.with_name("defects.csv.first").open() as handle:
         rows = {row["model"]: row for row in csv.DictReader(handle)}
     assert list(next(iter(rows.values())))[: len(COLUMNS)] == COLUMNS
     assert set(rows) == MODELS | TILED
@@ -164,7 +155,6 @@ def test_quick_benchmark_writes_every_model_and_resumes(tmp_path):
     assert figure.size == (3 * 3 * 128, 128)  # one data set: three examples of image, mask and map
     assert "pkdgan_student" in first
 
-    second = run_quick(tmp_path)
-    with (tmp_path / "out" / "defects.csv").open() as handle:
+    with result.open() as handle:
         assert len(list(csv.DictReader(handle))) == len(MODELS | TILED)
     assert "brick_32_grey seed" not in second  # every cell was done: nothing trained again

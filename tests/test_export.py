@@ -32,6 +32,20 @@ def trained(request, tmp_path_factory, data_root, make_model):
     return engine, model.eval(), paths, tmp
 
 
+@pytest.fixture(scope="module")
+def openvino_path(trained):
+    """The trained model's OpenVINO export, made once for the tests that read it."""
+    engine, model, _, tmp = trained
+    return engine.export(model, export_type=ExportType.OPENVINO, export_root=tmp / "ov")
+
+
+@pytest.fixture(scope="module")
+def torch_path(trained):
+    """The trained model's Torch export, made once for the tests that read it."""
+    engine, model, _, tmp = trained
+    return engine.export(model, export_type=ExportType.TORCH, export_root=tmp / "pt")
+
+
 def _np(value):
     return value.detach().cpu().numpy() if isinstance(value, torch.Tensor) else np.asarray(value)
 
@@ -42,16 +56,14 @@ def _reference(model, paths):
         return model(images)
 
 
-def test_openvino_and_torch_inferencers_agree_with_pytorch(trained, monkeypatch):
+def test_openvino_and_torch_inferencers_agree_with_pytorch(trained, openvino_path, torch_path, monkeypatch):
     monkeypatch.setenv("TRUST_REMOTE_CODE", "1")  # Anomalib's TorchInferencer unpickles the exported model
-    engine, model, paths, tmp = trained
+    _, model, paths, tmp = trained
     monkeypatch.chdir(tmp)  # Anomalib's OpenVINOInferencer writes an "openvino_cache" folder into the cwd
     reference = _reference(model, paths)
-    ov_path = engine.export(model, export_type=ExportType.OPENVINO, export_root=tmp / "ov")
-    pt_path = engine.export(model, export_type=ExportType.TORCH, export_root=tmp / "pt")
     inferencers = {
-        "openvino": OpenVINOInferencer(path=ov_path, device="CPU", config=OPENVINO_FP32_CONFIG),
-        "torch": TorchInferencer(path=pt_path),
+        "openvino": OpenVINOInferencer(path=openvino_path, device="CPU", config=OPENVINO_FP32_CONFIG),
+        "torch": TorchInferencer(path=torch_path),
     }
     for name, inferencer in inferencers.items():
         scores, labels, maps = [], [], []
@@ -65,10 +77,9 @@ def test_openvino_and_torch_inferencers_agree_with_pytorch(trained, monkeypatch)
         np.testing.assert_allclose(np.stack(maps), reference.anomaly_map.numpy().reshape(-1, 32, 32), atol=1e-4)
 
 
-def test_openvino_graph_holds_the_student_only_and_takes_any_batch_size(trained):
-    engine, model, paths, tmp = trained
-    path = engine.export(model, export_type=ExportType.OPENVINO, export_root=tmp / "ov_graph")
-    ov_model = ov.Core().read_model(path)
+def test_openvino_graph_holds_the_student_only_and_takes_any_batch_size(trained, openvino_path):
+    _, model, paths, _ = trained
+    ov_model = ov.Core().read_model(openvino_path)
     constants = sum(
         int(np.prod(op.get_output_shape(0))) for op in ov_model.get_ops() if op.get_type_name() == "Constant"
     )
@@ -98,11 +109,9 @@ def test_onnx_export_scores_as_pytorch(trained):
     np.testing.assert_allclose(outputs[compiled.output("anomaly_map")], reference.anomaly_map, atol=1e-4)
 
 
-def test_torch_export_holds_the_student_generator_only(trained, monkeypatch):
-    monkeypatch.setenv("TRUST_REMOTE_CODE", "1")
-    engine, model, paths, tmp = trained
-    path = engine.export(model, export_type=ExportType.TORCH, export_root=tmp / "pt_student")
-    exported = torch.load(path, map_location="cpu", weights_only=False)["model"]
+def test_torch_export_holds_the_student_generator_only(trained, torch_path):
+    _, model, paths, _ = trained
+    exported = torch.load(torch_path, map_location="cpu", weights_only=False)["model"]
     parameters = sum(p.numel() for p in exported.parameters())
     student_generator = sum(p.numel() for p in model.model.student.generator.parameters())
     assert parameters == student_generator, (parameters, student_generator)

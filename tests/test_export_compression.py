@@ -3,6 +3,8 @@
 
 """Every OpenVINO compression Anomalib offers (FP16, INT8, INT8_PTQ, INT8_ACQ), through ``OpenVINOInferencer``."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -53,18 +55,36 @@ def trained(tmp_path_factory, data_root, make_model):
     return engine, model, datamodule, paths, reference, tmp
 
 
-@pytest.mark.parametrize("compression", list(TOLERANCE), ids=lambda c: "FP32" if c is None else c.name)
-def test_openvino_compression_scores_and_labels_as_pytorch(trained, compression, monkeypatch):
-    engine, model, datamodule, paths, reference, tmp = trained
+def compression_name(compression: CompressionType | None) -> str:
+    return "FP32" if compression is None else compression.name
+
+
+@pytest.fixture(scope="module")
+def exported(trained):
+    """The OpenVINO export of the trained model with a compression, made once for the module's tests."""
+    engine, model, datamodule, _, _, tmp = trained
+    paths = {}
+
+    def export(compression: CompressionType | None) -> Path:
+        if compression not in paths:
+            paths[compression] = engine.export(
+                model,
+                export_type=ExportType.OPENVINO,
+                export_root=tmp / compression_name(compression),
+                compression_type=compression,
+                datamodule=datamodule if compression in CALIBRATED else None,
+            )
+        return paths[compression]
+
+    return export
+
+
+@pytest.mark.parametrize("compression", list(TOLERANCE), ids=compression_name)
+def test_openvino_compression_scores_and_labels_as_pytorch(trained, exported, compression, monkeypatch):
+    _, _, _, paths, reference, tmp = trained
     monkeypatch.chdir(tmp)  # Anomalib's OpenVINOInferencer writes an "openvino_cache" folder into the cwd
-    name = "FP32" if compression is None else compression.name
-    path = engine.export(
-        model,
-        export_type=ExportType.OPENVINO,
-        export_root=tmp / name,
-        compression_type=compression,
-        datamodule=datamodule if compression in CALIBRATED else None,
-    )
+    name = compression_name(compression)
+    path = exported(compression)
     inferencer = OpenVINOInferencer(path=path, device="CPU", config=OPENVINO_FP32_CONFIG)
     scores, labels = [], []
     for image in paths:
@@ -82,11 +102,8 @@ def test_openvino_compression_scores_and_labels_as_pytorch(trained, compression,
     np.testing.assert_array_equal(labels[clear], torch_labels[clear], err_msg=name)
 
 
-def test_compressed_exports_are_smaller(trained):
-    engine, model, _, _, _, tmp = trained
+def test_compressed_exports_are_smaller(exported):
     sizes = {}
     for compression in (None, CompressionType.FP16, CompressionType.INT8):
-        root = tmp / f"size_{compression}"
-        path = engine.export(model, export_type=ExportType.OPENVINO, export_root=root, compression_type=compression)
-        sizes[compression] = path.with_suffix(".bin").stat().st_size
+        sizes[compression] = exported(compression).with_suffix(".bin").stat().st_size
     assert sizes[CompressionType.INT8] < sizes[CompressionType.FP16] < sizes[None], sizes

@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import yaml
 
 from anomalib_pkdgan.data import export_png
 
@@ -46,7 +45,9 @@ TINY_DATA_CLI = " ".join(f"--data.{k} {v}" for k, v in TINY_DATA.items())
 # Each command of the README's CLI block, by a substring, and the arguments appended to it (later ones win).
 CLI_COMMANDS = {
     "--data.dataset digits": f"{TINY_TRAIN_CLI} {TINY_DATA_CLI}",
-    "--data.name my_images": TINY_TRAIN_CLI,  # ./my_images: 40 normal (digit 0) and 20 anomalous (digit 3) images
+    # ./my_images: 40 normal (digit 0) and 20 anomalous (digit 3) images. They load in the main process: Folder's
+    # 8 worker processes, started again for each loader of the 3 epochs, would cost more than the training.
+    "--data.name my_images": f"{TINY_TRAIN_CLI} --data.num_workers 0",
     "--data MVTecAD": "--print_config",  # MVTec AD cannot be downloaded offline: the command must parse
     "--config configs/mnist.yaml": f"{TINY_TRAIN_CLI} {TINY_DATA_CLI} --data.dataset digits",  # MNIST: likewise
     # The tiling command must parse (with the tiler's arguments); tests/test_tiling.py trains it on a folder.
@@ -134,7 +135,8 @@ class Block:
         skip: Why it does not run; empty if it runs.
         shrink: The substitutions that make it run on tiny data; ``None`` runs it as written.
         needs: What the working directory holds: ``configs`` (the repository's), ``results`` (the demo's
-            checkpoint, as ``scripts/demo.sh`` leaves it), ``export`` (its OpenVINO export), ``images_to_check``
+            checkpoint, as ``scripts/demo.sh`` leaves it: the ``demo_run`` fixture of ``tests/conftest.py``),
+            ``export`` (its OpenVINO export, as the README's export command writes it), ``images_to_check``
             and ``my_images`` (PNG digits).
         check: Asserts on the working directory and the output after the block succeeded.
     """
@@ -152,7 +154,8 @@ TABLE = [
         "bash scripts/demo.sh",
         "bash",
         skip="installs into .venv and trains for minutes; CI runs scripts/test.sh (.ci/run), tests/test_cli.py "
-        "parses the demo's config and test_readme_block_runs trains it shrunk (the deploy block's checkpoint)",
+        "parses the demo's config, and the demo_run fixture (tests/conftest.py) runs its command shrunk: the "
+        "deploy blocks' checkpoint and export",
     ),
     Block(
         "pip install anomalib-pkdgan", "bash", skip="installs; tests/test_packaging.py builds and installs the wheel"
@@ -240,36 +243,15 @@ def images(data_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-@pytest.fixture(scope="module")
-def demo(data_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """``scripts/demo.sh``'s run, shrunk: the model and data of ``configs/demo_digits.yaml`` on a few batches.
-
-    Holds ``results/`` (the checkpoint where the demo leaves it) and ``export/`` (its OpenVINO export). The
-    networks are the config's, so the README's ``anomalib predict --model.*`` arguments must match it.
-    """
-    from anomalib.engine import Engine
-
-    from anomalib_pkdgan import OneClassVision, Pkdgan
-
-    root = tmp_path_factory.mktemp("readme_demo")
-    config = yaml.safe_load((REPO / "configs" / "demo_digits.yaml").read_text())
-    model = Pkdgan(**{**config["model"]["init_args"], **TINY_SCHEDULE, "visualizer": False})
-    datamodule = OneClassVision(**{**config["data"]["init_args"], **TINY_DATA, "root": data_root})
-    engine = Engine(max_epochs=3, accelerator="cpu", logger=False, default_root_dir=root / "results")
-    engine.fit(model, datamodule=datamodule)
-    engine.export(model, "openvino", export_root=root / "export")
-    return root
-
-
 def _workdir(block: Block, tmp_path: Path, request: pytest.FixtureRequest) -> Path:
     """A fresh working directory holding what ``block.needs``; the block may write anywhere in it."""
     for name in block.needs:
         if name == "configs":
             (tmp_path / name).symlink_to(REPO / name)
         elif name == "results":  # a copy: predictions are written next to the checkpoint
-            shutil.copytree(request.getfixturevalue("demo") / name, tmp_path / name, symlinks=True)
+            shutil.copytree(request.getfixturevalue("demo_run").root / name, tmp_path / name, symlinks=True)
         elif name == "export":
-            (tmp_path / name).symlink_to(request.getfixturevalue("demo") / name)
+            (tmp_path / name).symlink_to(request.getfixturevalue("demo_run").root / name)
         else:
             (tmp_path / name).symlink_to(request.getfixturevalue("images") / name)
     return tmp_path

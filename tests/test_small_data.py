@@ -68,10 +68,14 @@ def test_a_stretched_schedule_trains_a_folder_at_its_defaults_past_the_epoch_cou
     root = write_stripes_folder(tmp_path / "stripes")
 
     def fit(run: str, **schedule: int) -> tuple[Pkdgan, Folder, float]:
+        # The stretched run gets Folder's own num_workers (the model must set it to 0). The epoch-counted run keeps
+        # whatever it is given, and Folder's 8 worker processes, started again for each loader of its 35 epochs,
+        # would cost more than its training: it loads in the main process.
+        loaders = {} if schedule["min_schedule_steps"] else {"num_workers": 0}
         datamodule = Folder(
             name="stripes", root=root, normal_dir="train", normal_test_dir="good", abnormal_dir="bad",
-            train_batch_size=32, eval_batch_size=100,
-        )  # fmt: skip  # Folder's own num_workers
+            train_batch_size=32, eval_batch_size=100, **loaders,
+        )  # fmt: skip
         model = Pkdgan(**TINY, **schedule, seed=0, visualizer=False)
         engine = Engine(accelerator="cpu", logger=False, default_root_dir=tmp_path / run, enable_progress_bar=False)
         engine.fit(model, datamodule=datamodule)
@@ -79,12 +83,13 @@ def test_a_stretched_schedule_trains_a_folder_at_its_defaults_past_the_epoch_cou
 
     monkeypatch.setattr(logging.getLogger("lightning.pytorch"), "propagate", True)  # its info lines reach caplog
     with caplog.at_level(logging.INFO):
-        stretched, datamodule, stretched_auroc = fit("stretched", min_schedule_steps=420)  # 4 batches per epoch
-    plan = plan_phases((15, 15, 5), batches_per_epoch=4, min_steps=420)
+        # 4 batches per epoch: twice the epoch-counted schedule, 70 epochs
+        stretched, datamodule, stretched_auroc = fit("stretched", min_schedule_steps=280)
+    plan = plan_phases((15, 15, 5), batches_per_epoch=4, min_steps=280)
     assert stretched.schedule.plan == plan
-    assert int(stretched.schedule_step) == plan.total == 420  # every batch of the stretched schedule was trained
-    assert stretched.trainer.current_epoch == 420 // 4
-    assert datamodule.num_workers == 0  # no worker processes started again for each of the 105 short epochs
+    assert int(stretched.schedule_step) == plan.total == 280  # every batch of the stretched schedule was trained
+    assert stretched.trainer.current_epoch == 280 // 4
+    assert datamodule.num_workers == 0  # no worker processes started again for each of the 70 short epochs
     assert "keep_num_workers=True" in caplog.text
     epochs_only, _, epochs_only_auroc = fit("epochs_only", min_schedule_steps=0)  # 15 + 15 + 5 epochs: 140 batches
     assert int(epochs_only.schedule_step) == 140
