@@ -104,3 +104,109 @@ def test_best_validation_keeps_the_later_of_equal_aurocs_and_restores_the_studen
         {k: v for k, v in state.items() if k not in teacher}, {k: v for k, v in kept.items() if k not in teacher}
     )
     assert _same({k: state[k] for k in teacher}, {k: changed[k] for k in teacher})  # only the student scores
+
+
+class TeacherRecorder(Callback):
+    """The teacher's weights at the end of every validation, by training batch."""
+
+    def __init__(self) -> None:
+        self.states: dict[int, dict] = {}
+
+    def on_validation_end(self, trainer, pl_module) -> None:  # trainer callbacks run before the model's
+        self.states[int(pl_module.schedule_step)] = {
+            k: v.clone() for k, v in pl_module.model.teacher.state_dict().items()
+        }
+
+
+def _best_teacher_at(model, monkeypatch, best_step):
+    """Make the teacher's validation AUROC (both scores) 1 after training batch ``best_step`` and 0 otherwise."""
+    real_scores = model.model.scores
+
+    def scores(images, network="student"):
+        values, *rest = real_scores(images, network)
+        if network == "teacher":
+            sign = 1.0 if int(model.schedule_step) == best_step else -1.0
+            values = {score_type: sign * images.mean(dim=(1, 2, 3)) for score_type in values}
+        return (values, *rest)
+
+    monkeypatch.setattr(model.model, "scores", scores)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("restore", [True, False], ids=["restore", "last"])
+def test_the_student_distils_from_the_teacher_of_its_best_validation(
+    restore, tmp_path, make_model, monkeypatch, bright_squares
+):
+    # 2 batches per epoch: the teacher validates after batches 2, 4 and 6 (best after 2), the frozen phase after 8.
+    model = make_model(
+        input_size=(16, 16), teacher_epochs=3, frozen_epochs=1, joint_epochs=0, restore_best_teacher=restore
+    )
+    _best_teacher_at(model, monkeypatch, best_step=2)
+    recorder = TeacherRecorder()
+    engine = Engine(
+        max_epochs=model.schedule.total_epochs, accelerator="cpu", default_root_dir=tmp_path, logger=False,
+        callbacks=[recorder],
+    )  # fmt: skip
+    engine.fit(model, datamodule=bright_squares)
+    assert sorted(recorder.states) == [2, 4, 6, 8]
+    kept = 2 if restore else 6
+    assert _same(recorder.states[8], recorder.states[kept])  # what the frozen phase distilled from
+    assert not _same(recorder.states[8], recorder.states[6 if restore else 2])
+    assert model.selection.teacher.step == (2 if restore else -1)
+    loaded = Pkdgan.load_from_checkpoint(
+        engine.trainer.checkpoint_callback.best_model_path, weights_only=CHECKPOINTS_LOAD_WEIGHTS_ONLY
+    )
+    assert _same(loaded.model.teacher.state_dict(), recorder.states[kept])
+
+
+@pytest.mark.slow
+def test_a_teacher_only_run_saves_the_teacher_of_its_best_validation(tmp_path, make_model, monkeypatch, bright_squares):
+    model = make_model(input_size=(16, 16), teacher_epochs=3, frozen_epochs=0, joint_epochs=0)
+    _best_teacher_at(model, monkeypatch, best_step=4)
+    recorder = TeacherRecorder()
+    engine = Engine(
+        max_epochs=model.schedule.total_epochs, accelerator="cpu", default_root_dir=tmp_path, logger=False,
+        callbacks=[recorder],
+    )  # fmt: skip
+    engine.fit(model, datamodule=bright_squares)
+    assert sorted(recorder.states) == [2, 4, 6]
+    assert not _same(recorder.states[6], recorder.states[4])  # the teacher trained on after its best validation
+    assert _same(model.model.teacher.state_dict(), recorder.states[4])
+    loaded = Pkdgan.load_from_checkpoint(
+        engine.trainer.checkpoint_callback.best_model_path, weights_only=CHECKPOINTS_LOAD_WEIGHTS_ONLY
+    )
+    assert _same(loaded.model.teacher.state_dict(), recorder.states[4])  # what a teacher_checkpoint would read
+
+
+def test_best_teacher_survives_a_checkpoint_and_restores_once(make_model, tmp_path):
+    from anomalib_pkdgan.models.pkdgan.callbacks.best_weights import BestTeacher
+    from anomalib_pkdgan.models.pkdgan.callbacks.selection import ScoreSelection
+
+    model = make_model().model
+    best = BestTeacher()
+    with pytest.raises(RuntimeError, match="no teacher validation to restore"):
+        best.restore(model)
+    assert best.offer(0.9, model, step=2)
+    kept = {k: v.clone() for k, v in model.teacher.state_dict().items()}
+    student = {k: v.clone() for k, v in model.student.state_dict().items()}
+    with torch.no_grad():
+        for parameter in model.parameters():
+            parameter.add_(1.0)
+    assert not best.offer(0.8, model, step=4)
+    student_after = {k: v.clone() for k, v in model.student.state_dict().items()}
+
+    selection = ScoreSelection(best_teacher=True)
+    selection.teacher = best
+    torch.save(selection.state_dict(), tmp_path / "selection.pt")
+    resumed = ScoreSelection(best_teacher=True)
+    resumed.load_state_dict(torch.load(tmp_path / "selection.pt", weights_only=True))
+    assert (resumed.teacher.step, resumed.teacher.restored) == (2, False)
+    resumed.teacher.restore(model)
+    assert _same(model.teacher.state_dict(), kept)
+    assert _same(model.student.state_dict(), student_after)  # only the teacher goes back
+    assert not _same(model.student.state_dict(), student)
+    assert resumed.teacher.restored
+
+    old = ScoreSelection(best_teacher=True)  # a checkpoint written before the teacher was kept
+    old.load_state_dict({k: v for k, v in selection.state_dict().items() if k != "teacher"})
+    assert old.teacher.empty

@@ -8,7 +8,8 @@ classes anomalous), image AUROC from raw per-image scores. Variants (the student
 all student variants, and every student gets ``E + J`` epochs, E = ``--epochs``, J = ``--joint-epochs``, which
 defaults to E; ``--epochs 15 --joint-epochs 5`` is the configs' budget, 15/15/5):
 
-* ``teacher``: the teacher GAN alone, ``E`` epochs, scored with the teacher's latent distance;
+* ``teacher``: the teacher GAN alone, ``E`` epochs, ending with the weights of its best validation
+  (``--teacher-weights best_validation``, ``Pkdgan``'s default) or its last, scored with the teacher's latent distance;
 * ``student_alone``: the student alone, no distillation, ``E + J`` epochs;
 * ``kd_frozen``: single-step distillation from the frozen teacher, ``E + J`` epochs;
 * ``kd_joint``: single-step joint training of teacher and student from scratch, ``E + J`` epochs;
@@ -22,7 +23,8 @@ defaults to E; ``--epochs 15 --joint-epochs 5`` is the configs' budget, 15/15/5)
 
 The teacher of ``teacher``, ``kd_frozen`` and ``pkdgan`` is the same network, passed on as a
 ``teacher_checkpoint`` and cached under ``--work``/teachers, keyed by every setting that shapes it (data set,
-class, seed, training images, batch size, ``E``, the teacher's width, latent size, channels and input size:
+class, seed, training images, batch size, ``E``, ``--teacher-weights``, the teacher's width, latent size, channels
+and input size:
 :func:`teacher_cache_path`), so a run with other settings never reuses it. ``kd_frozen`` and ``pkdgan`` asked
 for without the ``teacher`` variant (or with its cell already done) still get the benchmark's teacher: when
 none with these settings is cached, it is trained first, exactly as the ``teacher`` variant trains it (``E``
@@ -129,6 +131,7 @@ def teacher_settings(args: argparse.Namespace, dataset: str, normal_class: int, 
         "max_train_images": args.max_train_images,
         "batch_size": args.batch_size,
         "teacher_epochs": args.epochs,
+        "teacher_weights": args.teacher_weights,
         **network,
     }
 
@@ -141,6 +144,7 @@ def teacher_cache_path(work: Path, settings: dict) -> Path:
         f"_images{settings['max_train_images'] or 'all'}_batch{settings['batch_size']}_e{settings['teacher_epochs']}"
         f"_teacher{settings['teacher_features']}x{settings['teacher_latent']}_extra{settings['extra_layers']}"
         f"_{settings['num_input_channels']}ch_{height}x{width}"
+        + ("_bestval" if settings["teacher_weights"] == "best_validation" else "")
     )
     return work / "teachers" / name / "teacher.pt"
 
@@ -287,11 +291,19 @@ def run_baseline(variant: str, train_x: np.ndarray, val: tuple, test: tuple) -> 
     return float(roc_auc_score(test[1], scores)), seconds, extra
 
 
-def gan_model(variant: str, sizes: dict, epochs: int, teacher_path: Path | None, joint: int | None = None) -> Pkdgan:
+def gan_model(
+    variant: str,
+    sizes: dict,
+    epochs: int,
+    teacher_path: Path | None,
+    joint: int | None = None,
+    teacher_weights: str = "best_validation",
+) -> Pkdgan:
     """The ``Pkdgan`` of a GAN variant; the variants of :data:`NEEDS_TEACHER` refuse to run without the teacher.
 
-    The teacher trains ``epochs``; every student ``epochs + joint`` (``joint`` defaults to ``epochs``), P-KDGAN's as
-    ``epochs`` frozen and ``joint`` joint.
+    The teacher trains ``epochs`` and ends with the weights of its best validation (``teacher_weights=
+    "best_validation"``, ``Pkdgan(restore_best_teacher=True)``) or its last; every student ``epochs + joint``
+    (``joint`` defaults to ``epochs``), P-KDGAN's as ``epochs`` frozen and ``joint`` joint.
     """
     joint = epochs if joint is None else joint
     common = {**sizes, "visualizer": False, "evaluator": False}
@@ -302,7 +314,10 @@ def gan_model(variant: str, sizes: dict, epochs: int, teacher_path: Path | None,
         )
         raise FileNotFoundError(msg)
     if variant == "teacher":
-        return epoch_counted_pkdgan(**common, teacher_epochs=epochs, frozen_epochs=0, joint_epochs=0)
+        return epoch_counted_pkdgan(
+            **common, teacher_epochs=epochs, frozen_epochs=0, joint_epochs=0,
+            restore_best_teacher=teacher_weights == "best_validation",
+        )  # fmt: skip
     if variant == "student_alone":
         return epoch_counted_pkdgan(
             **common, teacher_epochs=0, frozen_epochs=epochs + joint, joint_epochs=0,
@@ -342,6 +357,8 @@ def run_class(args: argparse.Namespace, dataset: str, normal_class: int, seed: i
         seed_everything(seed, workers=True)
         record = {"dataset": dataset, "normal_class": normal_class, "variant": variant, "seed": seed}
         record.update({"epochs": args.epochs, "joint_epochs": args.joint_epochs, "test_images": len(test_labels)})
+        if variant == "teacher" or variant in NEEDS_TEACHER:
+            record["teacher_weights"] = args.teacher_weights
         if variant in BASELINES:
             train_images, _ = load_images(datamodule, "train")
             auroc, seconds, extra = run_baseline(
@@ -362,7 +379,7 @@ def run_class(args: argparse.Namespace, dataset: str, normal_class: int, seed: i
             auroc = float(roc_auc_score(test_labels, test_scores))
             record["val_auroc_latent"] = float(roc_auc_score(val_labels, ganomaly_scores(model, val_images)))
         else:
-            model = gan_model(variant, sizes, args.epochs, teacher_path, args.joint_epochs)
+            model = gan_model(variant, sizes, args.epochs, teacher_path, args.joint_epochs, args.teacher_weights)
             network = "teacher" if variant == "teacher" else "student"
             best_epoch = BestEpochTestAUROC(test_images, test_labels, network, val_images, val_labels)
             seconds = train(model, datamodule, work / variant, model.schedule.total_epochs, [best_epoch])
@@ -417,6 +434,12 @@ def main() -> None:
     parser.add_argument("--max-test-images", type=int, default=None)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--keep-scores", action="store_true", help="store test scores (for histograms)")
+    parser.add_argument(
+        "--teacher-weights",
+        choices=("best_validation", "last"),
+        default="best_validation",
+        help="the teacher ends with the weights of its best validation (Pkdgan's default) or its last",
+    )
     parser.add_argument("--quick", action="store_true", help="tiny smoke run on scikit-learn digits")
     args = parser.parse_args()
     if args.quick:

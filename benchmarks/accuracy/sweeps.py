@@ -45,6 +45,12 @@ def sweep_parser(description: str, classes: str) -> argparse.ArgumentParser:
     parser.add_argument("--max-train-images", type=int, default=2000, help="the benchmark's (its teacher's)")
     parser.add_argument("--max-test-images", type=int, default=None)
     parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument(
+        "--teacher-weights",
+        choices=("best_validation", "last"),
+        default="best_validation",
+        help="the cached teacher's: those of its best validation (Pkdgan's default) or its last",
+    )
     parser.add_argument("--quick", action="store_true", help="tiny smoke run on scikit-learn digits")
     return parser
 

@@ -1,7 +1,7 @@
 # Copyright (C) 2026 anomalib-pkdgan developers
 # SPDX-License-Identifier: Apache-2.0
 
-"""Keep the networks of the validation with the best image AUROC, and restore them when training ends.
+"""Keep the networks of the validation with the best image AUROC, and restore them when training (or a phase) ends.
 
 A GAN's AUROC moves from one validation to the next, and the best validation is often not the last (how often, in
 the one-class benchmark: ``docs/results.md``). :class:`BestValidation` remembers, for the validations after the
@@ -12,6 +12,10 @@ and thresholds (computed from that same validation), the score type and the map 
 ``ModelCheckpoint(monitor=..., mode="max")`` would give, without a file per improvement, and with the
 post-processor that belongs to the weights. Its :meth:`~BestValidation.state_dict` travels in Lightning checkpoints
 (through the callback that holds it), so a resumed run ends as an uninterrupted one.
+
+:class:`BestTeacher` does the same for the teacher during its pre-training phase, judged by the better of its two
+scores: the student then distils from the teacher of its best validation, not from whatever state the teacher's
+last adversarial step left it in.
 
 Example:
     >>> from anomalib_pkdgan.models.pkdgan.torch_model import PkdganModel
@@ -121,4 +125,65 @@ class BestValidation:
         )
 
 
-__all__ = ["BestValidation"]
+@dataclass
+class BestTeacher:
+    """The teacher's networks at the validation with its best image AUROC so far, or nothing yet.
+
+    Attributes:
+        auroc: That validation's image AUROC (``-inf`` before any).
+        step: The training batch after which it was validated.
+        restored: Whether the kept networks were put back (once, when the teacher's pre-training ended).
+
+    Example:
+        >>> from anomalib_pkdgan.models.pkdgan.torch_model import PkdganModel
+        >>> model = PkdganModel((32, 32), teacher_features=4, teacher_latent=8, student_features=2, student_latent=4)
+        >>> best = BestTeacher()
+        >>> best.offer(0.9, model, step=10), best.offer(0.8, model, step=20)
+        (True, False)
+        >>> best.restore(model)
+        >>> best.step, best.restored
+        (10, True)
+    """
+
+    auroc: float = float("-inf")
+    step: int = -1
+    restored: bool = False
+    _networks: dict[str, torch.Tensor] = field(default_factory=dict, repr=False)
+
+    @property
+    def empty(self) -> bool:
+        """Whether no validation has been kept."""
+        return self.step < 0
+
+    def offer(self, auroc: float, model: PkdganModel, step: int) -> bool:
+        """Keep the teacher's networks if ``auroc`` is at least the best so far (a tie keeps the later); say so."""
+        if auroc < self.auroc:
+            return False
+        self.auroc, self.step = auroc, step
+        self._networks = _copy(model.teacher)
+        return True
+
+    def restore(self, model: PkdganModel) -> None:
+        """Put the kept networks back into ``model``'s teacher."""
+        if self.empty:
+            msg = "PKDGAN has no teacher validation to restore: none with anomalous images ran in the teacher phase."
+            raise RuntimeError(msg)
+        model.teacher.load_state_dict(self._networks)
+        self.restored = True
+
+    def state_dict(self) -> dict[str, object]:
+        """Everything kept, as tensors, numbers and booleans (what ``torch.load(weights_only=True)`` reads)."""
+        return {"auroc": self.auroc, "step": self.step, "restored": self.restored, "networks": self._networks}
+
+    @classmethod
+    def from_state_dict(cls, state: dict) -> "BestTeacher":
+        """Build the :class:`BestTeacher` a :meth:`state_dict` describes."""
+        return cls(
+            auroc=float(state["auroc"]),
+            step=int(state["step"]),
+            restored=bool(state["restored"]),
+            _networks=dict(state["networks"]),
+        )
+
+
+__all__ = ["BestTeacher", "BestValidation"]

@@ -23,6 +23,12 @@ With ``best_weights``, each validation after the student has started training is
 the schedule restores the best one before Anomalib's ``ModelCheckpoint`` (which Lightning runs after every other
 callback) saves the model, so the checkpoint, the test and the export all use the same weights. The best validation
 so far is part of the callback's state in checkpoints, so a resumed run ends as an uninterrupted one.
+
+With ``best_teacher``, each validation of the teacher phase offers the teacher's networks to a
+:class:`~.best_weights.BestTeacher` (judged by the better of the teacher's two validation AUROCs), and the teacher
+phase ends with the best of them: before the first batch of the next phase (the teacher's Adam moments, which belong
+to the later weights, are dropped), or before ``ModelCheckpoint`` saves a run that only pre-trains a teacher.
+``val/teacher/kept_step`` logs the training batch after which the kept teacher was validated.
 """
 
 import logging
@@ -34,8 +40,8 @@ from lightning.pytorch.trainer.states import TrainerFn
 
 from ..anomaly_map import ScoreType
 from ..tiling import TOP_K_CHOICES
-from .best_weights import BestValidation
-from .schedule import DistillationModule
+from .best_weights import BestTeacher, BestValidation
+from .schedule import DistillationModule, Phase
 from .validation_scores import best_map_sigma, score_aurocs, score_validation_set
 
 logger = logging.getLogger(__name__)
@@ -51,32 +57,46 @@ class ScoreSelection(Callback):
             the reported score (among those after the student started training).
         tile_top_k: With a tiler, choose how many of an image's highest tile scores its score averages (1, 2, 4
             or 8; see :data:`..tiling.TOP_K_CHOICES`) by validation image AUROC, together with the score.
+        best_teacher: When the teacher phase ends, restore the teacher of its validation with the best image AUROC
+            (the better of its latent and reconstruction scores).
     """
 
     def __init__(
-        self, score: bool = True, map_sigma: bool = False, best_weights: bool = False, tile_top_k: bool = False
+        self,
+        score: bool = True,
+        map_sigma: bool = False,
+        best_weights: bool = False,
+        tile_top_k: bool = False,
+        best_teacher: bool = False,
     ) -> None:
         self.score = score
         self.map_sigma = map_sigma
         self.best_weights = best_weights
         self.tile_top_k = tile_top_k
+        self.best_teacher = best_teacher
         self.best = BestValidation()
+        self.teacher = BestTeacher()
         self._pending: float | None = None  # this validation's image AUROC, offered once the post-processor is done
 
     def setup(self, trainer: Trainer, pl_module: LightningModule, stage: str) -> None:
         """Forget the validations of an earlier fit (a resumed fit then loads its own, see :meth:`load_state_dict`)."""
         del trainer, pl_module
         if stage == "fit":
-            self.best, self._pending = BestValidation(), None
+            self.best, self.teacher, self._pending = BestValidation(), BestTeacher(), None
 
     def state_dict(self) -> dict[str, Any]:
-        """Return the best validation so far, saved in Lightning checkpoints."""
-        return self.best.state_dict()
+        """Return the best validation so far and the best teacher, saved in Lightning checkpoints."""
+        return {**self.best.state_dict(), "teacher": self.teacher.state_dict()}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Restore the best validation of the run a checkpoint was saved from."""
+        """Restore the best validation and teacher of the run a checkpoint was saved from.
+
+        Checkpoints written before the teacher was kept have no ``"teacher"`` entry: nothing is kept for it.
+        """
         if state_dict:
             self.best = BestValidation.from_state_dict(state_dict)
+            teacher = state_dict.get("teacher")
+            self.teacher = BestTeacher() if teacher is None else BestTeacher.from_state_dict(teacher)
 
     def on_validation_epoch_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
         """Score the validation set, keep the better score and smoothing, and log the AUROCs and the choices."""
@@ -104,7 +124,12 @@ class ScoreSelection(Callback):
             logger.info("PKDGAN anomaly_map_sigma='auto' uses %g (validation pixel AUROC: %s).", sigma, values)
             model.model.anomaly_map_sigma = float(trainer.strategy.broadcast(sigma, src=0))
         teacher_aurocs = score_aurocs(validation.teacher_scores, validation.labels)
-        logged = {
+        logged: dict[str, float] = {}
+        if self.best_teacher and fitting and model.phase == Phase.TEACHER and teacher_aurocs is not None:
+            auroc = float(trainer.strategy.broadcast(max(teacher_aurocs.values()), src=0))
+            self.teacher.offer(auroc, model.model, int(model.schedule_step))
+            logged["val/teacher/kept_step"] = float(self.teacher.step)
+        logged |= {
             f"val/{network}/{score_type.value}_AUROC": auroc
             for network, values in (("student", chosen), ("teacher", teacher_aurocs))
             for score_type, auroc in (values or {}).items()
@@ -122,14 +147,27 @@ class ScoreSelection(Callback):
         self.best.offer(self._pending, model.model, model.post_processor, int(model.schedule_step))
         pl_module.log("val/kept_step", float(self.best.step), sync_dist=True)
 
+    def on_train_batch_start(self, trainer: Trainer, pl_module: LightningModule, batch: Any, batch_idx: int) -> None:
+        """Restore the best teacher once the teacher phase is over.
+
+        The schedule callback, which runs before this one, has already entered this batch's phase.
+        """
+        del batch, batch_idx
+        model = cast(DistillationModule, pl_module)
+        if model.phase != Phase.TEACHER:
+            self._restore_teacher(trainer, model)
+
     def on_validation_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
         """After the schedule's last validation, restore the best (before ``ModelCheckpoint`` saves the model)."""
+        model = cast(DistillationModule, pl_module)
+        plan = model.schedule.plan
+        ended = plan is not None and int(model.schedule_step) >= plan.total
+        if ended and trainer.state.fn == TrainerFn.FITTING and model.phase == Phase.TEACHER:
+            self._restore_teacher(trainer, model)  # a run that only pre-trains a teacher
         if self._pending is None:
             return
-        model = cast(DistillationModule, pl_module)
         step = int(model.schedule_step)
         last, self._pending = self._pending, None
-        plan = model.schedule.plan
         if plan is None or step < plan.total or self.best.step == step:
             return
         self.best.restore(model.model, model.post_processor)
@@ -140,6 +178,20 @@ class ScoreSelection(Callback):
             self.best.auroc,
             step,
             last,
+        )
+
+    def _restore_teacher(self, trainer: Trainer, model: DistillationModule) -> None:
+        """Put the best teacher back (once, with ``best_teacher``, if a teacher validation was kept)."""
+        if not self.best_teacher or self.teacher.empty or self.teacher.restored:
+            return
+        self.teacher.restore(model.model)
+        for optimizer in trainer.optimizers[:2]:  # the teacher's (configure_optimizers): moments of later weights
+            optimizer.state.clear()
+        logger.info(
+            "PKDGAN's teacher phase ends with the teacher validated after training batch %d (validation image AUROC "
+            "%.4f).",
+            self.teacher.step,
+            self.teacher.auroc,
         )
 
     def _choose_score(
