@@ -192,19 +192,19 @@ def test_a_file_written_before_columns_were_added_is_extended_and_keeps_its_rows
 
 def test_the_teacher_cache_path_changes_with_every_setting_that_shapes_the_teacher(bench, tmp_path):
     benchmark = bench("benchmarks.accuracy.one_class_benchmark")
-    args = argparse.Namespace(max_train_images=2000, batch_size=32, epochs=3)
+    args = argparse.Namespace(max_train_images=2000, batch_size=32, epochs=3, teacher_weights="best_validation")
     settings = benchmark.teacher_settings(args, "mnist", 2, 1)
     assert {
         "dataset", "normal_class", "seed", "max_train_images", "batch_size", "teacher_epochs",
-        "teacher_features", "teacher_latent", "input_size",
+        "teacher_features", "teacher_latent", "input_size", "teacher_weights",
     } <= set(settings)  # fmt: skip
     path = benchmark.teacher_cache_path(tmp_path, settings)
-    others = {"dataset": "fashion_mnist", "max_train_images": None, "input_size": (64, 64)}
+    others = {"dataset": "fashion_mnist", "max_train_images": None, "input_size": (64, 64), "teacher_weights": "last"}
     for name, value in settings.items():
         other = {**settings, name: others.get(name, value + 1 if isinstance(value, int) else value)}
         assert other[name] != value, name
         assert benchmark.teacher_cache_path(tmp_path, other) != path, name
-    for option, value in (("max_train_images", 1000), ("batch_size", 64), ("epochs", 1)):
+    for option, value in (("max_train_images", 1000), ("batch_size", 64), ("epochs", 1), ("teacher_weights", "last")):
         other_args = argparse.Namespace(**{**vars(args), option: value})
         assert benchmark.teacher_cache_path(tmp_path, benchmark.teacher_settings(other_args, "mnist", 2, 1)) != path
     assert benchmark.teacher_settings(args, "cifar10", 2, 1)["num_input_channels"] == 3
