@@ -374,3 +374,34 @@ def test_readme_small_folder_block_gives_minutes_at_the_default_schedule_and_the
         f"a\n<!-- small-folder:start -->\n{text}<!-- small-folder:end -->\nb\n"
     )
     assert report.render.replace_block("no markers\n", "small-folder", text) == "no markers\n"
+
+
+def test_teacher_weights_table_pairs_the_same_cells_and_reports_mean_changes(monkeypatch):
+    monkeypatch.syspath_prepend(str(REPO))
+    table = importlib.import_module("benchmarks.report.teacher_weights").teacher_weights_table
+
+    def record(normal_class, variant, val, test):
+        return {"dataset": "fashion_mnist", "normal_class": normal_class, "seed": 0, "variant": variant,
+                "val_auroc_latent": val, "val_auroc_reconstruction": 0.5, "auroc": test,
+                "test_auroc_reconstruction": 0.5}  # fmt: skip
+
+    last = [record(0, "teacher", 0.80, 0.81), record(6, "teacher", 0.70, 0.72), record(0, "student_alone", 0.9, 0.9),
+            record(0, "pkdgan", 0.85, 0.86), record(9, "teacher", 0.5, 0.5)]  # fmt: skip
+    best = [record(0, "teacher", 0.84, 0.83), record(6, "teacher", 0.74, 0.71), record(0, "student_alone", 0.9, 0.9),
+            record(0, "pkdgan", 0.86, 0.88)]  # fmt: skip
+    lines = table(last, best)
+    rows = [line for line in lines if line.startswith("| Fashion-MNIST")]
+    assert [row.split(" | ")[1:4] for row in rows] == [
+        ["0", "0", "teacher"],
+        ["0", "0", "pkdgan"],
+        ["0", "0", "student_alone"],
+        ["6", "0", "teacher"],
+    ]  # class 9 ran with the last teacher only: not compared
+    assert "80.0 -> 84.0 (+4.0)" in rows[0]
+    assert "81.0 -> 83.0 (+2.0)" in rows[0]
+    assert "(+0.0)" in rows[2]  # no teacher: unchanged
+    summary = {line.split(" | ")[3]: line for line in lines if line.startswith("| **mean change")}
+    assert "2 cells" in summary["teacher"]
+    assert "**+4.0 [+4.0, +4.0]**" in summary["teacher"]  # validation: +4 on both cells
+    assert "**+0.5 [-1.0, +2.0]**" in summary["teacher"]  # test: +2 and -1
+    assert table(last, []) == []

@@ -13,6 +13,8 @@ DEFAULTS_GRID = "defaults_b8"
 """Folder (under the results) of the one-class runs with the configs' students on the reduced budget, batch 8."""
 PAPER_BUDGET = "paper_budget"
 """Folder (under the results) of the one-class runs with the configs' students on the configs' budget."""
+BEST_TEACHER = "best_teacher"
+"""Folder (under the results) of reduced-budget cells rerun with the teacher of its best validation."""
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,7 @@ class Results:
     hint_sweep: list[dict]
     defaults_grid: list[dict]
     paper_budget: list[dict]
+    best_teacher: list[dict]
     compression: list[dict]
     distill_inputs: list[dict]
 
@@ -92,6 +95,7 @@ def load_results(folder: Path) -> Results:
         hint_sweep=rows("hints/distill_sweep.csv"),
         defaults_grid=jsonl(f"{DEFAULTS_GRID}/oneclass_details.jsonl"),
         paper_budget=jsonl(f"{PAPER_BUDGET}/oneclass_details.jsonl"),
+        best_teacher=jsonl(f"{BEST_TEACHER}/oneclass_details.jsonl"),
         compression=rows("export_compression.csv"),
         distill_inputs=rows("distill_inputs/distill_inputs.csv"),
         train_time_plot=folder / "train_time.png" if (folder / "train_time.png").exists() else None,

@@ -47,6 +47,7 @@ from benchmarks.report.tables import (
     sweep_table,
     table,
 )
+from benchmarks.report.teacher_weights import teacher_weights_table
 
 REPO = BENCHMARKS.parent
 PAGE = REPO / "docs" / "results.md"
@@ -189,6 +190,22 @@ def compression_section(results: Results) -> list[str]:
     ]
 
 
+def teacher_weights_section(results: Results) -> list[str]:
+    """The teacher of its best validation against its last, on the reduced budget's cells (``best_teacher/``)."""
+    table = teacher_weights_table(results.defaults_grid, results.best_teacher)
+    if not table:
+        return []
+    return [
+        "## The teacher's weights: its best validation against its last (`--teacher-weights`)\n",
+        "The reduced budget's cells (`results/defaults_b8`, the teacher's last weights) run again with "
+        "`restore_best_teacher=True` (`results/best_teacher`): the teacher phase ends with the teacher of its best "
+        "validation (the better of its two scores), and `kd_frozen` and P-KDGAN distil from it. AUROC % of the score "
+        "validation keeps; the students alone have no teacher and show whether anything else changed between the "
+        "runs. Mean changes with a paired bootstrap 95% interval over the cells.\n",
+        *table,
+    ]
+
+
 def distill_inputs_section(results: Results) -> list[str]:
     """P-KDGAN's distillation inputs and anomaly-vector term against the student alone, on validation first."""
     if not results.distill_inputs:
@@ -279,6 +296,7 @@ def sections(results: Results, out: Path, page_folder: Path) -> str:
     parts += compression_section(results)
     parts += distillation_section(results)
     parts += distill_inputs_section(results)
+    parts += teacher_weights_section(results)
     parts += defaults_grid_table(results.defaults_grid)
     parts += combined_score_lines(results.defaults_grid)
     parts += steps_table(results.details, results.batch8)
