@@ -17,6 +17,32 @@ BEST_TEACHER = "best_teacher"
 """Folder (under the results) of reduced-budget cells rerun with the teacher of its best validation."""
 
 
+TEACHER_VARIANTS = ("teacher", "kd_frozen", "pkdgan")
+"""One-class variants whose result depends on how the benchmark's teacher ends its phase (``--teacher-weights``)."""
+
+
+def current_teacher(records: list[dict]) -> list[dict]:
+    """The records of a budget's grid as the defaults stand: once any cell ran with the teacher of its best
+    validation (``Pkdgan``'s default), the teacher-dependent records of earlier runs (with its last weights;
+    records without the field predate it) are left out.
+
+    Example:
+        >>> records = [{"variant": "pkdgan"}, {"variant": "student_alone"},
+        ...            {"variant": "pkdgan", "teacher_weights": "best_validation"}]
+        >>> [r.get("teacher_weights", "last") for r in current_teacher(records)]
+        ['last', 'best_validation']
+        >>> current_teacher(records[:2]) == records[:2]
+        True
+    """
+    if not any(r.get("teacher_weights") == "best_validation" for r in records):
+        return records
+    return [
+        r
+        for r in records
+        if r["variant"] not in TEACHER_VARIANTS or r.get("teacher_weights", "last") == "best_validation"
+    ]
+
+
 @dataclass(frozen=True)
 class Results:
     """Every result file the report renders, read once (a missing file is empty)."""
@@ -93,8 +119,8 @@ def load_results(folder: Path) -> Results:
         train_time=text("train_time.md"),
         batch8=jsonl("batch8/oneclass_details.jsonl"),
         hint_sweep=rows("hints/distill_sweep.csv"),
-        defaults_grid=jsonl(f"{DEFAULTS_GRID}/oneclass_details.jsonl"),
-        paper_budget=jsonl(f"{PAPER_BUDGET}/oneclass_details.jsonl"),
+        defaults_grid=current_teacher(jsonl(f"{DEFAULTS_GRID}/oneclass_details.jsonl")),
+        paper_budget=current_teacher(jsonl(f"{PAPER_BUDGET}/oneclass_details.jsonl")),
         best_teacher=jsonl(f"{BEST_TEACHER}/oneclass_details.jsonl"),
         compression=rows("export_compression.csv"),
         distill_inputs=rows("distill_inputs/distill_inputs.csv"),
