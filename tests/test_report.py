@@ -405,3 +405,34 @@ def test_teacher_weights_table_pairs_the_same_cells_and_reports_mean_changes(mon
     assert "**+4.0 [+4.0, +4.0]**" in summary["teacher"]  # validation: +4 on both cells
     assert "**+0.5 [-1.0, +2.0]**" in summary["teacher"]  # test: +2 and -1
     assert table(last, []) == []
+
+
+def test_tried_table_compares_each_setting_with_the_default_on_the_cells_both_ran(monkeypatch):
+    monkeypatch.syspath_prepend(str(REPO))
+    tried = importlib.import_module("benchmarks.report.tried")
+
+    def inputs(normal_class, setting, val, test):
+        return {"dataset": "mnist", "normal_class": normal_class, "seed": "0", "setting": setting,
+                "val_auroc_latent": val, "val_auroc_reconstruction": "0.6", "test_auroc_latent": test,
+                "test_auroc_reconstruction": "0.99"}  # fmt: skip
+
+    rows = [inputs("2", "normal", "0.90", "0.90"), inputs("2", "noise", "0.92", "0.95"),
+            inputs("8", "normal", "0.80", "0.80"), inputs("8", "noise", "0.80", "0.79"),
+            inputs("9", "noise", "0.99", "0.99"), inputs("2", "alone", "0.95", "0.95")]  # fmt: skip
+    assert tried.distill_inputs_lines(rows) == ["| `distill_inputs=noise` | 2 | +1.0 | +2.0 |"]  # class 9: no default
+
+    def hint(weight, val, test):
+        cell = {"dataset": "mnist", "normal_class": "2", "seed": "0", "epochs": "3", "w_distill_latent": "0.1"}
+        return {**cell, "w_distill_reconstruction": "50.0", "w_distill_hint": weight, "val_auroc": val,
+                "test_auroc": test}  # fmt: skip
+
+    assert tried.hint_lines([hint("0.0", "0.6", "0.6"), hint("1.0", "0.7", "0.5")]) == [
+        "| `w_distill_hint=1` (latent score) | 1 | +10.0 | -10.0 |"
+    ]
+    record = {"dataset": "mnist", "normal_class": 2, "seed": 0, "variant": "pkdgan", "val_auroc_latent": 0.9,
+              "val_auroc_reconstruction": 0.5, "auroc": 0.9, "test_auroc_reconstruction": 0.5}  # fmt: skip
+    better = {**record, "val_auroc_latent": 0.93, "auroc": 0.92}
+    assert tried.teacher_weights_line([record], [better]) == [
+        "| the teacher of its best validation (`restore_best_teacher`) | 1 | +3.0 | +2.0 |"
+    ]
+    assert tried.tried_table([], [], [], []) == []

@@ -48,10 +48,13 @@ from benchmarks.report.tables import (
     table,
 )
 from benchmarks.report.teacher_weights import teacher_weights_table
+from benchmarks.report.tried import tried_table
 
 REPO = BENCHMARKS.parent
 PAGE = REPO / "docs" / "results.md"
 README = REPO / "README.md"
+TRIED_ANCHOR = "what-the-distillation-carries-benchmarksaccuracydistill_inputs_sweeppy"
+"""The results page's section on distillation inputs (GitHub's anchor of its heading)."""
 SMALL_FOLDER = "small-folder"
 """Name of the README block with the minutes of a 100-image folder at the defaults."""
 HERE = Path(__file__).resolve().parent
@@ -114,6 +117,15 @@ def headline(results: Results, page_link: str) -> str:
     ]
     for _, name, _, runs in grids:
         lines += summary_rows(runs, name)
+    tried = tried_table(results.distill_inputs, results.hint_sweep, results.defaults_grid, results.best_teacher)
+    if tried:
+        lines += [
+            "",
+            "Other ways tried to make the distillation pay, each against the default on the same cells of the reduced "
+            "budget (the hard classes, one seed; the student's AUROC change in points; validation decides, test "
+            f"reports; [details]({page_link}#{TRIED_ANCHOR})):\n",
+            *tried,
+        ]
     return "\n".join(lines) + "\n"
 
 
