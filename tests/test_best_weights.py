@@ -161,7 +161,9 @@ def test_the_student_distils_from_the_teacher_of_its_best_validation(
 
 @pytest.mark.slow
 def test_a_teacher_only_run_saves_the_teacher_of_its_best_validation(tmp_path, make_model, monkeypatch, bright_squares):
-    model = make_model(input_size=(16, 16), teacher_epochs=3, frozen_epochs=0, joint_epochs=0)
+    model = make_model(
+        input_size=(16, 16), teacher_epochs=3, frozen_epochs=0, joint_epochs=0, restore_best_teacher=True
+    )
     _best_teacher_at(model, monkeypatch, best_step=4)
     recorder = TeacherRecorder()
     engine = Engine(

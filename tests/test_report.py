@@ -436,3 +436,17 @@ def test_tried_table_compares_each_setting_with_the_default_on_the_cells_both_ra
         "| the teacher of its best validation (`restore_best_teacher`) | 1 | +3.0 | +2.0 |"
     ]
     assert tried.tried_table([], [], [], []) == []
+
+
+def test_the_report_counts_as_current_the_teacher_weights_of_pkdgans_default(monkeypatch):
+    monkeypatch.syspath_prepend(str(REPO))
+    load = importlib.import_module("benchmarks.report.load")
+    benchmark = importlib.import_module("benchmarks.accuracy.one_class_benchmark")
+    assert load.DEFAULT_TEACHER_WEIGHTS == benchmark.DEFAULT_TEACHER_WEIGHTS  # follows Pkdgan(restore_best_teacher)
+    records = [{"variant": "pkdgan", "teacher_weights": "last"}, {"variant": "teacher"}, {"variant": "pca_pixels"},
+               {"variant": "pkdgan", "teacher_weights": "best_validation"}]  # fmt: skip
+    kept = load.current_teacher(records)
+    assert [r.get("teacher_weights", "last") for r in kept if r["variant"] != "pca_pixels"] == [
+        load.DEFAULT_TEACHER_WEIGHTS
+    ] * (2 if load.DEFAULT_TEACHER_WEIGHTS == "last" else 1)
+    assert {"variant": "pca_pixels"} in kept

@@ -8,8 +8,8 @@ classes anomalous), image AUROC from raw per-image scores. Variants (the student
 all student variants, and every student gets ``E + J`` epochs, E = ``--epochs``, J = ``--joint-epochs``, which
 defaults to E; ``--epochs 15 --joint-epochs 5`` is the configs' budget, 15/15/5):
 
-* ``teacher``: the teacher GAN alone, ``E`` epochs, ending with the weights of its best validation
-  (``--teacher-weights best_validation``, ``Pkdgan``'s default) or its last, scored with the teacher's latent distance;
+* ``teacher``: the teacher GAN alone, ``E`` epochs, ending with its last weights (``Pkdgan``'s default) or those of
+  its best validation (``--teacher-weights best_validation``), scored with the teacher's latent distance;
 * ``student_alone``: the student alone, no distillation, ``E + J`` epochs;
 * ``kd_frozen``: single-step distillation from the frozen teacher, ``E + J`` epochs;
 * ``kd_joint``: single-step joint training of teacher and student from scratch, ``E + J`` epochs;
@@ -64,6 +64,10 @@ from benchmarks.common.paths import RESULTS, WORK
 
 GAN_VARIANTS = ("teacher", "student_alone", "kd_frozen", "kd_joint", "pkdgan")
 VARIANTS = GAN_VARIANTS + BASELINES + ("anomalib_ganomaly",)
+DEFAULT_TEACHER_WEIGHTS = (
+    "best_validation" if inspect.signature(Pkdgan).parameters["restore_best_teacher"].default else "last"
+)
+"""``--teacher-weights`` as ``Pkdgan``'s default ``restore_best_teacher`` has it."""
 NEEDS_TEACHER = ("kd_frozen", "pkdgan")
 """Variants distilled from the benchmark's pre-trained teacher."""
 TEACHER_SHAPING = ("input_size", "num_input_channels", "teacher_features", "teacher_latent", "extra_layers")
@@ -297,12 +301,12 @@ def gan_model(
     epochs: int,
     teacher_path: Path | None,
     joint: int | None = None,
-    teacher_weights: str = "best_validation",
+    teacher_weights: str = "last",
 ) -> Pkdgan:
     """The ``Pkdgan`` of a GAN variant; the variants of :data:`NEEDS_TEACHER` refuse to run without the teacher.
 
-    The teacher trains ``epochs`` and ends with the weights of its best validation (``teacher_weights=
-    "best_validation"``, ``Pkdgan(restore_best_teacher=True)``) or its last; every student ``epochs + joint``
+    The teacher trains ``epochs`` and ends with its last weights or those of its best validation (``teacher_weights=
+    "best_validation"``, ``Pkdgan(restore_best_teacher=True)``); every student ``epochs + joint``
     (``joint`` defaults to ``epochs``), P-KDGAN's as ``epochs`` frozen and ``joint`` joint.
     """
     joint = epochs if joint is None else joint
@@ -437,8 +441,8 @@ def main() -> None:
     parser.add_argument(
         "--teacher-weights",
         choices=("best_validation", "last"),
-        default="best_validation",
-        help="the teacher ends with the weights of its best validation (Pkdgan's default) or its last",
+        default=DEFAULT_TEACHER_WEIGHTS,
+        help="the teacher ends with the weights of its best validation or its last (as Pkdgan's default does)",
     )
     parser.add_argument("--quick", action="store_true", help="tiny smoke run on scikit-learn digits")
     args = parser.parse_args()

@@ -22,6 +22,7 @@ from lightning.pytorch import seed_everything
 
 from anomalib_pkdgan import OneClassVision
 from benchmarks.accuracy.one_class_benchmark import (
+    DEFAULT_TEACHER_WEIGHTS,
     one_class_split,
     parse_list,
     run_class,
@@ -48,8 +49,8 @@ def sweep_parser(description: str, classes: str) -> argparse.ArgumentParser:
     parser.add_argument(
         "--teacher-weights",
         choices=("best_validation", "last"),
-        default="best_validation",
-        help="the cached teacher's: those of its best validation (Pkdgan's default) or its last",
+        default=DEFAULT_TEACHER_WEIGHTS,
+        help="the cached teacher's: those of its best validation or its last (as Pkdgan's default does)",
     )
     parser.add_argument("--quick", action="store_true", help="tiny smoke run on scikit-learn digits")
     return parser

@@ -94,9 +94,10 @@ class Pkdgan(GanTrainingMixin, InputFitMixin, PkdganCheckpointMixin, StudentExpo
             started training, the later one on a tie (see :mod:`.callbacks.best_weights`); ``False`` keeps the last
             weights. Needs anomalous validation images; without them the last weights are kept.
         restore_best_teacher: When the teacher's pre-training ends, go back to the teacher of its validation with
-            the best image AUROC (the better of its two scores), so the student distils from the best teacher the
-            run saw, not from its last adversarial step (see :mod:`.callbacks.selection`). Needs anomalous
-            validation images; without them, or with a ``teacher_checkpoint``, the teacher is kept as it is.
+            the best image AUROC (the better of its two scores), so the student distils from that teacher instead
+            of the teacher's last state (see :mod:`.callbacks.selection`). Off by default: on the benchmark's cells
+            the better teacher did not make a better student on validation (``docs/results.md``). Needs anomalous
+            validation images; a ``teacher_checkpoint`` is used as it is.
         keep_num_workers: Keep the datamodule's ``num_workers`` when the schedule stretches a small data set on a
             CPU; by default such a datamodule loads in the main process (see :mod:`.callbacks.loader_workers`).
         teacher_checkpoint: A Pkdgan Lightning checkpoint or a saved teacher ``GanNetwork`` state dict. Read
@@ -152,7 +153,7 @@ class Pkdgan(GanTrainingMixin, InputFitMixin, PkdganCheckpointMixin, StudentExpo
         joint_epochs: int = 5,
         min_schedule_steps: int = 2000,
         restore_best_validation: bool = True,
-        restore_best_teacher: bool = True,
+        restore_best_teacher: bool = False,
         keep_num_workers: bool = False,
         teacher_checkpoint: str | Path | None = None,
         wadv: float = 1.0,
