@@ -450,3 +450,11 @@ def test_the_report_counts_as_current_the_teacher_weights_of_pkdgans_default(mon
         load.DEFAULT_TEACHER_WEIGHTS
     ] * (2 if load.DEFAULT_TEACHER_WEIGHTS == "last" else 1)
     assert {"variant": "pca_pixels"} in kept
+
+
+def test_same_student_as_kd_frozen_counts_only_identical_kept_students(report):
+    run = {"dataset": "mnist", "normal_class": 2, "seed": 0, "auroc": 0.9, "test_auroc_reconstruction": 0.7}
+    runs = [{**run, "variant": "pkdgan"}, {**run, "variant": "kd_frozen"},
+            {**run, "seed": 1, "variant": "pkdgan"}, {**run, "seed": 1, "variant": "kd_frozen", "auroc": 0.91},
+            {**run, "seed": 2, "variant": "pkdgan"}]  # fmt: skip  # seed 2: no kd_frozen to pair with
+    assert report.paired.same_student_as_kd_frozen(runs) == (1, 2)

@@ -99,6 +99,28 @@ SUMMARY_HEADER = [
 ]
 
 
+def same_student_as_kd_frozen(runs: list[dict]) -> tuple[int, int]:
+    """Runs where P-KDGAN kept exactly the student ``kd_frozen`` kept, and the runs both variants have.
+
+    Both start with the same frozen-teacher epochs from the same seed; when the best validation falls there, the
+    student restored at the end (``restore_best_validation``) is the same network, and so are its scores.
+
+    Example:
+        >>> run = {"dataset": "mnist", "normal_class": 2, "seed": 0, "auroc": 0.9, "test_auroc_reconstruction": 0.7}
+        >>> same_student_as_kd_frozen([{**run, "variant": "pkdgan"}, {**run, "variant": "kd_frozen"}])
+        (1, 1)
+    """
+    by_run = {(r["dataset"], int(r["normal_class"]), int(r["seed"]), r["variant"]): r for r in runs}
+    pairs = [
+        (r, by_run[(*key[:3], "kd_frozen")])
+        for key, r in by_run.items()
+        if key[3] == "pkdgan" and (*key[:3], "kd_frozen") in by_run
+    ]
+    scores = ("auroc", "test_auroc_reconstruction")
+    same = sum(all(a.get(k) == b.get(k) for k in scores) for a, b in pairs)
+    return same, len(pairs)
+
+
 def cell_table(runs: list[dict]) -> list[str]:
     """Per (data set, class): seeds paired, and P-KDGAN minus each rival (mean over those seeds)."""
     paired = [paired_differences(runs, rival) for rival, _ in RIVALS]

@@ -27,7 +27,15 @@ from benchmarks.common.paths import BENCHMARKS, RESULTS
 from benchmarks.report.costs import cost_table, costs, wide_students
 from benchmarks.report.large_images import large_image_table
 from benchmarks.report.load import DEFAULTS_GRID, PAPER_BUDGET, Results, load_results
-from benchmarks.report.paired import RESAMPLES, RIVALS, SEED, SUMMARY_HEADER, cell_table, summary_rows
+from benchmarks.report.paired import (
+    RESAMPLES,
+    RIVALS,
+    SEED,
+    SUMMARY_HEADER,
+    cell_table,
+    same_student_as_kd_frozen,
+    summary_rows,
+)
 from benchmarks.report.plots import plot, plot_cost, plot_histograms
 from benchmarks.report.scoring import NAMES, auto_test_auroc, listing
 from benchmarks.report.tables import (
@@ -146,6 +154,15 @@ def distillation_section(results: Results) -> list[str]:
     for _, name, _, runs in grids:
         lines += summary_rows(runs, name)
     lines.append("")
+    for _, name, _, runs in grids:
+        same, pairs = same_student_as_kd_frozen(runs)
+        if pairs:
+            lines.append(
+                f"{name.capitalize()} budget: in {same} of {pairs} runs P-KDGAN kept the very student `kd_frozen` kept "
+                "(same test scores): both start with the same epochs from the frozen teacher and the same seed, and "
+                "their best validation, whose student `restore_best_validation` keeps, came before P-KDGAN's joint "
+                "phase.\n"
+            )
     for folder, name, about, runs in grids:
         lines += [f"### {name.capitalize()} budget (`results/{folder}`: {about})\n", *cell_table(runs), ""]
     return lines
