@@ -132,6 +132,22 @@ def _best_teacher_at(model, monkeypatch, best_step):
     monkeypatch.setattr(model.model, "scores", scores)
 
 
+def _fit_with_best_teacher_at(model, best_step, tmp_path, monkeypatch, datamodule) -> tuple[dict[int, dict], dict]:
+    """Fit ``model`` with its teacher's validation best after ``best_step``; return the teacher's state at every
+    validation and the teacher in Anomalib's saved checkpoint."""
+    _best_teacher_at(model, monkeypatch, best_step)
+    recorder = TeacherRecorder()
+    engine = Engine(
+        max_epochs=model.schedule.total_epochs, accelerator="cpu", default_root_dir=tmp_path, logger=False,
+        callbacks=[recorder],
+    )  # fmt: skip
+    engine.fit(model, datamodule=datamodule)
+    loaded = Pkdgan.load_from_checkpoint(
+        engine.trainer.checkpoint_callback.best_model_path, weights_only=CHECKPOINTS_LOAD_WEIGHTS_ONLY
+    )
+    return recorder.states, loaded.model.teacher.state_dict()
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("restore", [True, False], ids=["restore", "last"])
 def test_the_student_distils_from_the_teacher_of_its_best_validation(
@@ -141,22 +157,13 @@ def test_the_student_distils_from_the_teacher_of_its_best_validation(
     model = make_model(
         input_size=(16, 16), teacher_epochs=3, frozen_epochs=1, joint_epochs=0, restore_best_teacher=restore
     )
-    _best_teacher_at(model, monkeypatch, best_step=2)
-    recorder = TeacherRecorder()
-    engine = Engine(
-        max_epochs=model.schedule.total_epochs, accelerator="cpu", default_root_dir=tmp_path, logger=False,
-        callbacks=[recorder],
-    )  # fmt: skip
-    engine.fit(model, datamodule=bright_squares)
-    assert sorted(recorder.states) == [2, 4, 6, 8]
+    states, saved = _fit_with_best_teacher_at(model, 2, tmp_path, monkeypatch, bright_squares)
+    assert sorted(states) == [2, 4, 6, 8]
     kept = 2 if restore else 6
-    assert _same(recorder.states[8], recorder.states[kept])  # what the frozen phase distilled from
-    assert not _same(recorder.states[8], recorder.states[6 if restore else 2])
+    assert _same(states[8], states[kept])  # what the frozen phase distilled from
+    assert not _same(states[8], states[6 if restore else 2])
     assert model.selection.teacher.step == (2 if restore else -1)
-    loaded = Pkdgan.load_from_checkpoint(
-        engine.trainer.checkpoint_callback.best_model_path, weights_only=CHECKPOINTS_LOAD_WEIGHTS_ONLY
-    )
-    assert _same(loaded.model.teacher.state_dict(), recorder.states[kept])
+    assert _same(saved, states[kept])
 
 
 @pytest.mark.slow
@@ -164,20 +171,11 @@ def test_a_teacher_only_run_saves_the_teacher_of_its_best_validation(tmp_path, m
     model = make_model(
         input_size=(16, 16), teacher_epochs=3, frozen_epochs=0, joint_epochs=0, restore_best_teacher=True
     )
-    _best_teacher_at(model, monkeypatch, best_step=4)
-    recorder = TeacherRecorder()
-    engine = Engine(
-        max_epochs=model.schedule.total_epochs, accelerator="cpu", default_root_dir=tmp_path, logger=False,
-        callbacks=[recorder],
-    )  # fmt: skip
-    engine.fit(model, datamodule=bright_squares)
-    assert sorted(recorder.states) == [2, 4, 6]
-    assert not _same(recorder.states[6], recorder.states[4])  # the teacher trained on after its best validation
-    assert _same(model.model.teacher.state_dict(), recorder.states[4])
-    loaded = Pkdgan.load_from_checkpoint(
-        engine.trainer.checkpoint_callback.best_model_path, weights_only=CHECKPOINTS_LOAD_WEIGHTS_ONLY
-    )
-    assert _same(loaded.model.teacher.state_dict(), recorder.states[4])  # what a teacher_checkpoint would read
+    states, saved = _fit_with_best_teacher_at(model, 4, tmp_path, monkeypatch, bright_squares)
+    assert sorted(states) == [2, 4, 6]
+    assert not _same(states[6], states[4])  # the teacher trained on after its best validation
+    assert _same(model.model.teacher.state_dict(), states[4])
+    assert _same(saved, states[4])  # what a teacher_checkpoint would read
 
 
 def test_best_teacher_survives_a_checkpoint_and_restores_once(make_model, tmp_path):
