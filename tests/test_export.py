@@ -5,6 +5,7 @@
 
 import lightning
 import numpy as np
+import onnx
 import openvino as ov
 import pytest
 import torch
@@ -13,6 +14,7 @@ from anomalib.deploy import ExportType, OpenVINOInferencer, TorchInferencer
 from anomalib.engine import Engine
 
 from anomalib_pkdgan import OPENVINO_FP32_CONFIG, ScoreType
+from anomalib_pkdgan.models.pkdgan.export.mixin import ONNX_OPSET
 
 
 @pytest.fixture(scope="module", params=[1, 3], ids=["grey", "colour"])
@@ -101,6 +103,8 @@ def test_onnx_export_scores_as_pytorch(trained):
     engine, model, paths, tmp = trained
     path = engine.export(model, export_type=ExportType.ONNX, export_root=tmp / "onnx")
     assert path == tmp / "onnx" / "weights" / "onnx" / "model.onnx"
+    opsets = {entry.domain: entry.version for entry in onnx.load(path).opset_import}
+    assert opsets[""] == ONNX_OPSET  # written at the opset asked for: no down-conversion attempted
     compiled = ov.Core().compile_model(ov.Core().read_model(path), "CPU", OPENVINO_FP32_CONFIG)  # reads ONNX too
     images = torch.stack([read_image(p, as_tensor=True) for p in paths[:6]])
     outputs = compiled(images.numpy())

@@ -27,6 +27,14 @@ from .scorer import StudentInference
 CALIBRATED_COMPRESSIONS = (CompressionType.INT8_PTQ, CompressionType.INT8_ACQ)
 """Anomalib's OpenVINO compressions that run calibration images through the graph (NNCF)."""
 
+ONNX_OPSET = 18
+"""The ONNX opset of the ONNX and OpenVINO exports unless the caller passes ``opset_version``.
+
+Workaround: Anomalib 2.7 asks torch's exporter for opset 14, which torch 2.9+ (dynamo) does not implement: it warns,
+exports opset 18 and runs onnx's version converter down to 14 (keeping 18 when that fails). Asking for 18 gives the
+exported graph without the conversion attempt or its warnings; Anomalib 2.4's TorchScript exporter writes 18 as well.
+"""
+
 
 class StudentExportMixin:
     """Export hooks of :class:`~anomalib_pkdgan.Pkdgan`: student only, trained students only, no half-written folders.
@@ -54,12 +62,14 @@ class StudentExportMixin:
         """Export the :class:`ExportGraph` (student, pre- and post-processing) to ONNX; refuses an untrained model.
 
         ``to_openvino`` converts this ONNX file, so both exports hold the same graph. ``always_resize``: no ``If``
-        skips the resize for images of the model's size (see :meth:`to_openvino`); other arguments are Anomalib's.
+        skips the resize for images of the model's size (see :meth:`to_openvino`); other arguments are Anomalib's
+        (``opset_version`` defaults to :data:`ONNX_OPSET`).
         A tiled model's graph tiles and stitches whole images of one size (see :func:`.graph.tiled_export_sizes`).
         """
         arguments = inspect.signature(ExportMixin.to_onnx).bind(self, export_root, *args, **kwargs).arguments
         del arguments["self"]
         arguments.update(arguments.pop("kwargs", {}))
+        arguments.setdefault("opset_version", ONNX_OPSET)
         with self._export_guard(export_root, "onnx"):
             image_size, arguments["input_size"] = tiled_export_sizes(
                 self.model, self.pre_processor, arguments.get("input_size")
