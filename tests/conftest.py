@@ -84,35 +84,71 @@ def write_noise_folder(
         Image.fromarray(image).save(root / f"{index:03d}.png")
 
 
-@pytest.fixture
-def noise_folder():
-    """Writer of dark-noise image folders (see :func:`write_noise_folder`)."""
-    return write_noise_folder
+@dataclass(frozen=True)
+class NoiseDataset:
+    """A data set in Anomalib's folder layout under ``root``: ``good`` (normal training images), ``good_test``
+    (normal test images) and ``bad`` (the same noise with a bright patch), written by :meth:`write`."""
+
+    root: Path
+
+    def write(
+        self,
+        size: tuple[int, int],
+        bright: tuple[slice, slice],
+        counts: tuple[int, int, int] = (16, 8, 8),
+        seed: int = 0,
+    ) -> "NoiseDataset":
+        """Write ``counts`` images of ``size`` into good, good_test and bad, from one generator of ``seed``."""
+        rng = np.random.default_rng(seed)
+        for folder, count, patch in zip(("good", "good_test", "bad"), counts, (None, None, bright), strict=True):
+            write_noise_folder(self.root / folder, rng, count, size, patch)
+        return self
+
+    def datamodule(self, train_batch_size: int = 8, eval_batch_size: int = 8) -> Folder:
+        """Anomalib's ``Folder`` on these images (validation takes half of the test images), loading in-process."""
+        return Folder(
+            name=self.root.name, root=self.root, normal_dir="good", normal_test_dir="good_test", abnormal_dir="bad",
+            train_batch_size=train_batch_size, eval_batch_size=eval_batch_size, num_workers=0,
+        )  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def noise_dataset():
+    """:class:`NoiseDataset`: ``noise_dataset(root).write(size, bright)``, then ``.datamodule()``."""
+    return NoiseDataset
 
 
 @pytest.fixture
 def bright_squares(tmp_path: Path) -> Folder:
     """A 16x16 ``Folder``: dark noise images are normal, the same with a bright square anomalous; its validation
     set (taken from the test split) holds both labels."""
-    root = tmp_path / "bright_squares"
-    rng = np.random.default_rng(0)
-    square = (slice(4, 12), slice(4, 12))
-    for folder, count, bright in (("good", 16, None), ("good_test", 8, None), ("bad", 8, square)):
-        write_noise_folder(root / folder, rng, count, (16, 16), bright)
-    datamodule = Folder(
-        name="bright_square",
-        root=root,
-        normal_dir="good",
-        normal_test_dir="good_test",
-        abnormal_dir="bad",
-        train_batch_size=8,
-        eval_batch_size=8,
-        num_workers=0,
-    )
+    datamodule = NoiseDataset(tmp_path / "bright_squares").write((16, 16), (slice(4, 12), slice(4, 12))).datamodule()
     datamodule.setup()
     labels = torch.cat([torch.as_tensor(batch.gt_label).view(-1) for batch in datamodule.val_dataloader()])
     assert set(labels.int().tolist()) == {0, 1}, "the validation set must hold both labels for these tests"
     return datamodule
+
+
+def _numpy(value: object) -> np.ndarray:
+    """An inferencer's output (a tensor or an array) as a numpy array."""
+    return value.detach().cpu().numpy() if isinstance(value, torch.Tensor) else np.asarray(value)
+
+
+def predict_each(inferencer: object, paths: list[str], map_shape: tuple[int, int]) -> tuple[list, list, np.ndarray]:
+    """Run an Anomalib inferencer on each image path: its scores, labels and ``map_shape`` anomaly maps."""
+    scores, labels, maps = [], [], []
+    for path in paths:
+        result = inferencer.predict(path)
+        scores.append(float(_numpy(result.pred_score).reshape(-1)[0]))
+        labels.append(bool(_numpy(result.pred_label).reshape(-1)[0]))
+        maps.append(_numpy(result.anomaly_map).reshape(map_shape))
+    return scores, labels, np.stack(maps)
+
+
+@pytest.fixture(scope="session")
+def inferencer_outputs():
+    """:func:`predict_each`: an inferencer's scores, labels and maps, image by image."""
+    return predict_each
 
 
 SEPARATOR = "=== the resumed run ==="

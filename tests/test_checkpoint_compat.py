@@ -10,10 +10,8 @@ import json
 import math
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
-from anomalib.data import Folder
 from anomalib.engine import Engine
 
 from anomalib_pkdgan import Phase, Pkdgan, ScoreType
@@ -64,15 +62,9 @@ def test_it_scores_the_fixed_images_as_the_release_that_wrote_it(loaded):
 
 
 @pytest.mark.slow
-def test_engine_test_restores_the_callbacks_state_from_the_checkpoint(tmp_path, noise_folder):
-    rng = np.random.default_rng(1)
-    square = (slice(8, 24), slice(8, 24))
-    for folder, count, bright in (("good", 8, None), ("good_test", 8, None), ("bad", 8, square)):
-        noise_folder(tmp_path / "data" / folder, rng, count, (32, 32), bright)
-    datamodule = Folder(
-        name="bright_squares", root=tmp_path / "data", normal_dir="good", normal_test_dir="good_test",
-        abnormal_dir="bad", train_batch_size=8, eval_batch_size=8, num_workers=0,
-    )  # fmt: skip
+def test_engine_test_restores_the_callbacks_state_from_the_checkpoint(tmp_path, noise_dataset):
+    data = noise_dataset(tmp_path / "bright_squares").write((32, 32), (slice(8, 24), slice(8, 24)), (8, 8, 8), seed=1)
+    datamodule = data.datamodule()
     model = Pkdgan(
         input_size=(32, 32), teacher_features=4, teacher_latent=8, student_features=2, student_latent=4,
         visualizer=False,

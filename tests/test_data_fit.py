@@ -3,7 +3,6 @@
 
 """Size and channels left at their defaults (``None``) follow the training images; given ones are kept."""
 
-import numpy as np
 import pytest
 from anomalib.data import Folder
 from anomalib.engine import Engine
@@ -13,16 +12,10 @@ from anomalib_pkdgan._compat import CHECKPOINTS_LOAD_WEIGHTS_ONLY
 
 
 @pytest.fixture
-def large_colour_folder(tmp_path, noise_folder) -> Folder:
+def large_colour_folder(tmp_path, noise_dataset) -> Folder:
     """Colour noise images of 130x140 pixels (larger than 128 on both sides), normal and anomalous."""
-    rng = np.random.default_rng(0)
-    square = (slice(40, 80), slice(40, 80))
-    for folder, count, bright in (("good", 8, None), ("good_test", 4, None), ("bad", 4, square)):
-        noise_folder(tmp_path / "colour" / folder, rng, count, (130, 140), bright)
-    return Folder(
-        name="colour", root=tmp_path / "colour", normal_dir="good", normal_test_dir="good_test", abnormal_dir="bad",
-        train_batch_size=4, eval_batch_size=4, num_workers=0,
-    )  # fmt: skip
+    data = noise_dataset(tmp_path / "colour").write((130, 140), (slice(40, 80), slice(40, 80)), (8, 4, 4))
+    return data.datamodule(train_batch_size=4, eval_batch_size=4)
 
 
 @pytest.mark.slow

@@ -5,7 +5,6 @@
 
 import numpy as np
 import pytest
-from anomalib.data import Folder
 from anomalib.engine import Engine
 
 
@@ -31,21 +30,9 @@ def test_fit_test_predict_on_one_class_digits(digits, tmp_path, make_model):
 
 
 @pytest.mark.slow
-def test_colour_model_on_anomalib_folder_datamodule_with_odd_image_size(tmp_path, make_model, noise_folder):
-    rng = np.random.default_rng(0)
-    noise_folder(tmp_path / "data" / "good", rng, 24, (20, 30), None)
-    noise_folder(tmp_path / "data" / "good_test", rng, 20, (20, 30), None)
-    noise_folder(tmp_path / "data" / "bad", rng, 20, (20, 30), (slice(5, 15), slice(10, 20)))
-    datamodule = Folder(  # validation takes half of the test images: 10 normal and 10 anomalous are left to test
-        name="synthetic",
-        root=tmp_path / "data",
-        normal_dir="good",
-        normal_test_dir="good_test",
-        abnormal_dir="bad",
-        train_batch_size=8,
-        eval_batch_size=16,
-        num_workers=0,
-    )
+def test_colour_model_on_anomalib_folder_datamodule_with_odd_image_size(tmp_path, make_model, noise_dataset):
+    data = noise_dataset(tmp_path / "synthetic").write((20, 30), (slice(5, 15), slice(10, 20)), (24, 20, 20))
+    datamodule = data.datamodule(eval_batch_size=16)  # validation takes half of the test images: 10 + 10 left to test
     model = make_model(input_size=(20, 30), num_input_channels=3)
     engine = Engine(max_epochs=5, accelerator="cpu", logger=False, default_root_dir=tmp_path)
     engine.fit(model, datamodule=datamodule)

@@ -48,17 +48,15 @@ def torch_path(trained):
     return engine.export(model, export_type=ExportType.TORCH, export_root=tmp / "pt")
 
 
-def _np(value):
-    return value.detach().cpu().numpy() if isinstance(value, torch.Tensor) else np.asarray(value)
-
-
 def _reference(model, paths):
     images = torch.stack([read_image(path, as_tensor=True) for path in paths])
     with torch.no_grad():
         return model(images)
 
 
-def test_openvino_and_torch_inferencers_agree_with_pytorch(trained, openvino_path, torch_path, monkeypatch):
+def test_openvino_and_torch_inferencers_agree_with_pytorch(
+    trained, openvino_path, torch_path, monkeypatch, inferencer_outputs
+):
     monkeypatch.setenv("TRUST_REMOTE_CODE", "1")  # Anomalib's TorchInferencer unpickles the exported model
     _, model, paths, tmp = trained
     monkeypatch.chdir(tmp)  # Anomalib's OpenVINOInferencer writes an "openvino_cache" folder into the cwd
@@ -68,15 +66,10 @@ def test_openvino_and_torch_inferencers_agree_with_pytorch(trained, openvino_pat
         "torch": TorchInferencer(path=torch_path),
     }
     for name, inferencer in inferencers.items():
-        scores, labels, maps = [], [], []
-        for path in paths:
-            result = inferencer.predict(path)
-            scores.append(float(_np(result.pred_score).reshape(-1)[0]))
-            labels.append(bool(_np(result.pred_label).reshape(-1)[0]))
-            maps.append(_np(result.anomaly_map).reshape(32, 32))
+        scores, labels, maps = inferencer_outputs(inferencer, paths, (32, 32))
         np.testing.assert_allclose(scores, reference.pred_score.numpy(), atol=1e-4, err_msg=name)
         assert labels == reference.pred_label.tolist(), name
-        np.testing.assert_allclose(np.stack(maps), reference.anomaly_map.numpy().reshape(-1, 32, 32), atol=1e-4)
+        np.testing.assert_allclose(maps, reference.anomaly_map.numpy().reshape(-1, 32, 32), atol=1e-4)
 
 
 def test_openvino_graph_holds_the_student_only_and_takes_any_batch_size(trained, openvino_path):

@@ -7,25 +7,16 @@ metric warnings: one fit and test on a maskless ``Folder`` through Anomalib's ``
 import csv
 import warnings
 
-import numpy as np
 import pytest
-from anomalib.data import Folder
 from anomalib.engine import Engine
 from lightning.pytorch.loggers import CSVLogger
 
 
 @pytest.fixture
-def run(tmp_path, make_model, noise_folder):
+def run(tmp_path, make_model, noise_dataset):
     """Fit and test a tiny model on a Folder with normal and anomalous images and no masks; record every warning."""
     root = tmp_path / "maskless"
-    rng = np.random.default_rng(0)
-    square = (slice(4, 12), slice(4, 12))
-    for folder, count, bright in (("good", 16, None), ("good_test", 8, None), ("bad", 8, square)):
-        noise_folder(root / folder, rng, count, (16, 16), bright)
-    datamodule = Folder(
-        name="maskless", root=root, normal_dir="good", normal_test_dir="good_test", abnormal_dir="bad",
-        train_batch_size=8, eval_batch_size=8, num_workers=0,
-    )  # fmt: skip
+    datamodule = noise_dataset(root).write((16, 16), (slice(4, 12), slice(4, 12))).datamodule()
     model = make_model(input_size=(16, 16))
     engine = Engine(
         max_epochs=model.schedule.total_epochs, accelerator="cpu", default_root_dir=root, log_every_n_steps=1,

@@ -17,12 +17,10 @@ import openvino as ov
 import pytest
 import torch
 from anomalib.callbacks import TilerConfigurationCallback
-from anomalib.data import Folder
 from anomalib.data.utils import read_image
 from anomalib.data.utils.tiler import Tiler
 from anomalib.deploy import CompressionType, ExportType, OpenVINOInferencer, TorchInferencer
 from anomalib.engine import Engine
-from PIL import Image
 
 from anomalib_pkdgan import OPENVINO_FP32_CONFIG, Pkdgan
 from anomalib_pkdgan.models.pkdgan.export.fused_student import FusedStudent
@@ -49,45 +47,21 @@ def _tiler_callback(tile_size=TILE, stride=STRIDE) -> TilerConfigurationCallback
     return TilerConfigurationCallback(enable=True, tile_size=tile_size, stride=stride)
 
 
-def _write_folder(root, rng, count, bright):
-    root.mkdir(parents=True)
-    for index in range(count):
-        image = rng.integers(0, 60, size=(*IMAGE, 3), dtype=np.uint8)
-        if bright:
-            image[25:33, 40:50] = 255  # a small defect inside one corner of the image
-        Image.fromarray(image).save(root / f"{index:03d}.png")
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory, noise_dataset):
+    """Dark noise at IMAGE size; anomalous images have a small bright defect inside one tile."""
+    return noise_dataset(tmp_path_factory.mktemp("data") / "large_images").write(IMAGE, (slice(25, 33), slice(40, 50)))
 
 
 @pytest.fixture(scope="module")
-def folder(tmp_path_factory):
-    root = tmp_path_factory.mktemp("large_images")
-    rng = np.random.default_rng(0)
-    for name, count, bright in (("good", 16, False), ("good_test", 8, False), ("bad", 8, True)):
-        _write_folder(root / name, rng, count, bright)
-    return root
-
-
-def _datamodule(root) -> Folder:
-    return Folder(
-        name="large_images",
-        root=root,
-        normal_dir="good",
-        normal_test_dir="good_test",
-        abnormal_dir="bad",
-        train_batch_size=8,
-        eval_batch_size=8,
-        num_workers=0,
-    )
-
-
-@pytest.fixture(scope="module")
-def trained(folder, tmp_path_factory):
+def trained(dataset, tmp_path_factory):
     torch.manual_seed(0)
     tmp = tmp_path_factory.mktemp("tiled")
     model = Pkdgan(**TINY)
     engine = Engine(max_epochs=3, accelerator="cpu", logger=False, default_root_dir=tmp, callbacks=[_tiler_callback()])
-    engine.fit(model, datamodule=_datamodule(folder))
-    paths = sorted(str(path) for path in folder.glob("*test/*.png")) + sorted(str(p) for p in folder.glob("bad/*.png"))
+    engine.fit(model, datamodule=dataset.datamodule())
+    root = dataset.root
+    paths = sorted(str(path) for path in root.glob("*test/*.png")) + sorted(str(p) for p in root.glob("bad/*.png"))
     return engine, model.eval(), paths, tmp
 
 
@@ -115,22 +89,22 @@ def test_top_k_reduction_is_per_image():
     torch.testing.assert_close(reduce_tile_scores(scores, 3, top_k=8), torch.tensor([13 / 3, 2.0]))  # all tiles
 
 
-def test_tiles_of_another_size_than_input_size_are_refused(folder, tmp_path):
+def test_tiles_of_another_size_than_input_size_are_refused(dataset, tmp_path):
     engine = Engine(accelerator="cpu", logger=False, default_root_dir=tmp_path, callbacks=[_tiler_callback((16, 16))])
     with pytest.raises(ValueError, match=r"tiles must be that size.*tile_size is 16x16"):
-        engine.fit(Pkdgan(**TINY), datamodule=_datamodule(folder))
+        engine.fit(Pkdgan(**TINY), datamodule=dataset.datamodule())
     model = Pkdgan(**TINY).model
     with pytest.raises(ValueError, match="remove_border_count=2"):
         model.tiler = Tiler(tile_size=TILE, stride=STRIDE, remove_border_count=2)
     assert model.tiler is None
 
 
-def test_a_stride_that_leaves_pixels_uncovered_is_refused(folder, tmp_path):
+def test_a_stride_that_leaves_pixels_uncovered_is_refused(dataset, tmp_path):
     engine = Engine(
         accelerator="cpu", logger=False, default_root_dir=tmp_path, callbacks=[_tiler_callback(stride=(20, 12))]
     )
     with pytest.raises(ValueError, match=r"leave the last 4 columns of images of 56 columns uncovered.*one of"):
-        engine.fit(Pkdgan(**TINY), datamodule=_datamodule(folder))
+        engine.fit(Pkdgan(**TINY), datamodule=dataset.datamodule())
 
 
 def test_fit_trains_on_tiles_and_keeps_whole_images(trained):
@@ -150,11 +124,11 @@ def test_scores_of_each_image_do_not_depend_on_the_batch(trained):
     torch.testing.assert_close(torch.cat([a.anomaly_map for a in alone]), together.anomaly_map, rtol=0, atol=1e-6)
 
 
-def test_test_and_predict_give_whole_image_maps(trained, folder):
+def test_test_and_predict_give_whole_image_maps(trained, dataset):
     engine, model, _, _ = trained
-    results = engine.test(model, datamodule=_datamodule(folder))
+    results = engine.test(model, datamodule=dataset.datamodule())
     assert 0.0 <= results[0]["image_AUROC"] <= 1.0
-    predictions = engine.predict(model, datamodule=_datamodule(folder))
+    predictions = engine.predict(model, datamodule=dataset.datamodule())
     batch = predictions[0]
     assert tuple(batch.anomaly_map.shape[-2:]) == IMAGE
     assert batch.pred_score.shape == (len(batch.image),)
@@ -180,11 +154,7 @@ def test_fused_student_tiles_as_the_model(trained):
     torch.testing.assert_close(actual.anomaly_map.unflatten(2, IMAGE), expected.anomaly_map, rtol=0, atol=1e-5)
 
 
-def _np(value):
-    return value.detach().cpu().numpy() if isinstance(value, torch.Tensor) else np.asarray(value)
-
-
-def test_exports_take_whole_images_and_agree_with_pytorch(trained, monkeypatch):
+def test_exports_take_whole_images_and_agree_with_pytorch(trained, monkeypatch, inferencer_outputs):
     monkeypatch.setenv("TRUST_REMOTE_CODE", "1")  # Anomalib's TorchInferencer unpickles the exported model
     engine, model, paths, tmp = trained
     monkeypatch.chdir(tmp)  # Anomalib's OpenVINOInferencer writes an "openvino_cache" folder into the cwd
@@ -200,19 +170,14 @@ def test_exports_take_whole_images_and_agree_with_pytorch(trained, monkeypatch):
         "torch": TorchInferencer(path=engine.export(model, export_type=ExportType.TORCH, export_root=tmp / "pt")),
     }
     for name, inferencer in inferencers.items():
-        scores, labels, maps = [], [], []
-        for path in paths:
-            result = inferencer.predict(path)
-            scores.append(float(_np(result.pred_score).reshape(-1)[0]))
-            labels.append(bool(_np(result.pred_label).reshape(-1)[0]))
-            maps.append(_np(result.anomaly_map).reshape(IMAGE))
+        scores, labels, maps = inferencer_outputs(inferencer, paths, IMAGE)
         np.testing.assert_allclose(scores, reference.pred_score.numpy(), atol=1e-4, err_msg=name)
         # The adaptive threshold is one validation image's score: that image sits on it, and rounding decides its label.
         decisive = (reference.pred_score - model.post_processor.normalized_image_threshold).abs() > 1e-4
         assert [label for label, keep in zip(labels, decisive, strict=True) if keep] == reference.pred_label[
             decisive
         ].tolist(), name
-        np.testing.assert_allclose(np.stack(maps), reference.anomaly_map.numpy().reshape(-1, *IMAGE), atol=1e-4)
+        np.testing.assert_allclose(maps, reference.anomaly_map.numpy().reshape(-1, *IMAGE), atol=1e-4)
     compiled = ov.Core().compile_model(ov.Core().read_model(onnx_path), "CPU", OPENVINO_FP32_CONFIG)
     batch = torch.stack([read_image(path, as_tensor=True) for path in paths[:5]])
     scores = compiled(batch.numpy())[compiled.output("pred_score")].reshape(-1)  # a batch of 5 whole images
@@ -220,14 +185,14 @@ def test_exports_take_whole_images_and_agree_with_pytorch(trained, monkeypatch):
 
 
 @pytest.mark.parametrize("compression", [CompressionType.FP16, CompressionType.INT8_PTQ])
-def test_compressed_openvino_exports_keep_the_tiling(trained, folder, compression):
+def test_compressed_openvino_exports_keep_the_tiling(trained, dataset, compression):
     engine, model, paths, tmp = trained
     path = engine.export(
         model,
         export_type=ExportType.OPENVINO,
         export_root=tmp / compression.value,
         compression_type=compression,
-        datamodule=_datamodule(folder),
+        datamodule=dataset.datamodule(),
     )
     compiled = ov.Core().compile_model(ov.Core().read_model(path), "CPU")
     batch = torch.stack([read_image(p, as_tensor=True) for p in paths])
@@ -240,7 +205,7 @@ def test_compressed_openvino_exports_keep_the_tiling(trained, folder, compressio
         assert np.corrcoef(scores, reference.pred_score.numpy())[0, 1] > 0.9
 
 
-def test_anomalib_cli_trains_tests_and_exports_a_tiled_model(folder, tmp_path):
+def test_anomalib_cli_trains_tests_and_exports_a_tiled_model(dataset, tmp_path):
     anomalib = str(Path(sys.executable).parent / "anomalib")
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     result = subprocess.run(
@@ -249,7 +214,7 @@ def test_anomalib_cli_trains_tests_and_exports_a_tiled_model(folder, tmp_path):
             "--model.teacher_features", "8", "--model.teacher_latent", "16",
             "--model.student_features", "2", "--model.student_latent", "4", "--model.min_schedule_steps", "0",
             "--model.teacher_epochs", "1", "--model.frozen_epochs", "1", "--model.joint_epochs", "1",
-            "--data", "anomalib.data.Folder", "--data.name", "large", "--data.root", str(folder),
+            "--data", "anomalib.data.Folder", "--data.name", "large", "--data.root", str(dataset.root),
             "--data.normal_dir", "good", "--data.normal_test_dir", "good_test", "--data.abnormal_dir", "bad",
             "--data.train_batch_size", "8", "--data.num_workers", "0",
             "--trainer.callbacks", "anomalib.callbacks.TilerConfigurationCallback",
