@@ -50,8 +50,8 @@ CLI_COMMANDS = {
     "--data.name my_images": f"{TINY_TRAIN_CLI} --data.num_workers 0",
     "--data MVTecAD": "--print_config",  # MVTec AD cannot be downloaded offline: the command must parse
     "--config configs/mnist.yaml": f"{TINY_TRAIN_CLI} {TINY_DATA_CLI} --data.dataset digits",  # MNIST: likewise
-    # The tiling command must parse (with the tiler's arguments); tests/test_tiling.py trains it on a folder.
-    "TilerConfigurationCallback": "--print_config",
+    # The tiling config must parse (with the tiler's arguments); tests/test_tiling.py trains it on a folder.
+    "--config configs/large_images.yaml": "--print_config",
 }
 
 
@@ -167,7 +167,9 @@ TABLE = [
         needs=("configs", "my_images"),
         check=check_cli,
     ),
-    Block("TilerConfigurationCallback", "bash", shrink=shrink_cli, check=check_tiler_parsed),
+    Block(
+        "configs/large_images.yaml --data.root", "bash", shrink=shrink_cli, needs=("configs",), check=check_tiler_parsed
+    ),
     Block("engine.fit(model, datamodule=datamodule)", "python", shrink=shrink_python_usage, check=check_trained),
     Block(
         "anomalib export --model PKDGAN --export_type openvino",

@@ -26,6 +26,7 @@ from anomalib_pkdgan import OPENVINO_FP32_CONFIG, Pkdgan
 from anomalib_pkdgan.models.pkdgan.export.fused_student import FusedStudent
 from anomalib_pkdgan.models.pkdgan.tiling import TOP_K_CHOICES, TileGrid, reduce_tile_scores
 
+REPO = Path(__file__).parents[1]
 IMAGE = (40, 56)
 TILE = (20, 28)
 STRIDE = (10, 14)
@@ -205,21 +206,19 @@ def test_compressed_openvino_exports_keep_the_tiling(trained, dataset, compressi
         assert np.corrcoef(scores, reference.pred_score.numpy())[0, 1] > 0.9
 
 
-def test_anomalib_cli_trains_tests_and_exports_a_tiled_model(dataset, tmp_path):
+def test_large_images_config_trains_tests_and_exports_a_tiled_model(dataset, tmp_path):
+    """``configs/large_images.yaml`` through the CLI, its tiles, networks and schedule shrunk to the test images."""
     anomalib = str(Path(sys.executable).parent / "anomalib")
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     result = subprocess.run(
         [
-            anomalib, "train", "--model", "PKDGAN", "--model.input_size", "[20, 28]",
-            "--model.teacher_features", "8", "--model.teacher_latent", "16",
+            anomalib, "train", "--config", str(REPO / "configs" / "large_images.yaml"),
+            "--model.input_size", "[20, 28]", "--model.teacher_features", "8", "--model.teacher_latent", "16",
             "--model.student_features", "2", "--model.student_latent", "4", "--model.min_schedule_steps", "0",
             "--model.teacher_epochs", "1", "--model.frozen_epochs", "1", "--model.joint_epochs", "1",
-            "--data", "anomalib.data.Folder", "--data.name", "large", "--data.root", str(dataset.root),
-            "--data.normal_dir", "good", "--data.normal_test_dir", "good_test", "--data.abnormal_dir", "bad",
+            "--data.root", str(dataset.root), "--data.normal_test_dir", "good_test",
             "--data.train_batch_size", "8", "--data.num_workers", "0",
-            "--trainer.callbacks", "anomalib.callbacks.TilerConfigurationCallback",
-            "--trainer.callbacks.enable", "true", "--trainer.callbacks.tile_size", "[20, 28]",
-            "--trainer.callbacks.stride", "[10, 14]",
+            "--trainer.callbacks.tile_size", "[20, 28]", "--trainer.callbacks.stride", "[10, 14]",
             "--trainer.max_epochs", "3", "--trainer.accelerator", "cpu", "--default_root_dir", str(tmp_path / "run"),
         ],
         capture_output=True, text=True, cwd=tmp_path, env=env, timeout=600, check=False,
