@@ -98,6 +98,8 @@ def test_onnx_export_scores_as_pytorch(trained):
     assert path == tmp / "onnx" / "weights" / "onnx" / "model.onnx"
     opsets = {entry.domain: entry.version for entry in onnx.load(path).opset_import}
     assert opsets[""] == ONNX_OPSET  # written at the opset asked for: no down-conversion attempted
+    chosen = model.to_onnx(tmp / "onnx20", opset_version=20)  # the caller's opset wins over the default
+    assert {entry.domain: entry.version for entry in onnx.load(chosen).opset_import}[""] == 20
     compiled = ov.Core().compile_model(ov.Core().read_model(path), "CPU", OPENVINO_FP32_CONFIG)  # reads ONNX too
     images = torch.stack([read_image(p, as_tensor=True) for p in paths[:6]])
     outputs = compiled(images.numpy())

@@ -32,7 +32,8 @@ ONNX_OPSET = 18
 
 Workaround: Anomalib 2.7 asks torch's exporter for opset 14, which torch 2.9+ (dynamo) does not implement: it warns,
 exports opset 18 and runs onnx's version converter down to 14 (keeping 18 when that fails). Asking for 18 gives the
-exported graph without the conversion attempt or its warnings; Anomalib 2.4's TorchScript exporter writes 18 as well.
+exported graph without the conversion attempt or its warnings. Under Anomalib 2.4 (TorchScript exporter, which wrote
+the 14 asked for) the exports are opset 18 too, so that both supported releases give the same graph.
 """
 
 
