@@ -31,7 +31,7 @@ START, END = "<!-- results:start -->", "<!-- results:end -->"
 def report(monkeypatch):
     """The report's modules by short name: ``report.render``, ``report.tables``, ``report.costs``, ..."""
     monkeypatch.syspath_prepend(str(REPO))
-    names = ("render", "tables", "costs", "paired", "load")
+    names = ("render", "tables", "costs", "paired", "load", "scoring")
     modules = {name: importlib.import_module(f"benchmarks.report.{name}") for name in names}
     return SimpleNamespace(**modules)
 
@@ -200,7 +200,8 @@ def test_defaults_grid_scores_as_the_product_and_averages_complete_seeds(report)
         {"dataset": "fashion_mnist", "normal_class": 0, "variant": "knn_pixels", "seed": 0, "auroc": 0.85},
         {"dataset": "fashion_mnist", "normal_class": 1, "variant": "knn_pixels", "seed": 0, "auroc": 0.85},
     ]
-    lines = report.tables.defaults_grid_table(details)
+    lines = report.tables.grid_table(details, "defaults_b8")
+    assert lines[0].startswith("## The configs' students on every class")
     assert "| class | student_alone | kd_frozen | kd_joint | pkdgan | knn_pixels |" in lines
     assert "| 0 | 77.5 ± 2.5 | 60.0 | 90.0 | 80.0 ± 10.0 | 85.0 |" in lines
     assert "| 1 | 71.5 ± 1.5 | - | 70.0 | 70.0 ± 10.0 | 85.0 |" in lines
@@ -218,7 +219,8 @@ def test_defaults_grid_scores_as_the_product_and_averages_complete_seeds(report)
         "\nP-KDGAN ahead of single-step joint training (`kd_joint`) on 1 of 2 class/seed cells (level on 1)." in lines
     )
     assert not any("(`kd_frozen`)" in line for line in lines)
-    assert report.tables.defaults_grid_table([]) == []
+    assert report.tables.grid_table([], "paper_budget") == []
+    assert "15 + 15 + 5 epochs, batch 64" in report.tables.grid_table(details, "paper_budget")[1]
 
 
 def test_cost_table_shows_the_configs_students_scored_as_the_product(report):
@@ -287,6 +289,18 @@ def test_paired_differences_average_seeds_per_class_and_bracket_the_mean(report,
     assert report.paired.paired_differences(runs, rival) == paired  # fixed seed: the same interval again
     mnist = report.paired.paired_differences(runs, rival, "mnist")
     assert set(mnist.cells) == {cell for cell in expected if cell[0] == "mnist"}
+
+
+def test_summary_rows_add_an_all_row_only_over_several_data_sets(report):
+    runs = read_jsonl(FIXTURE / "defaults_b8" / "oneclass_details.jsonl")
+    datasets = sorted({run["dataset"] for run in runs})
+    assert len(datasets) > 1, "the fixture must hold two data sets"
+    rows = report.paired.summary_rows(runs, "reduced")
+    assert [row.split(" | ")[1] for row in rows] == [*(report.scoring.NAMES[d] for d in datasets), "all"]
+    alone = [run for run in runs if run["dataset"] == datasets[0]]
+    assert [row.split(" | ")[1] for row in report.paired.summary_rows(alone, "reduced")] == [
+        report.scoring.NAMES[datasets[0]]
+    ]
 
 
 def test_bootstrap_interval_is_ordered_and_contains_the_mean(report):

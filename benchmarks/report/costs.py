@@ -29,7 +29,8 @@ def costs(
     training image: 2 FLOPs per kept value (the matrix product of the distance). PCA's count is stored with
     its result (4 x components x pixels). Images/s is the test-set scoring time the benchmark measured (batches
     of 512 images, PyTorch or scikit-learn, 2 cores). ``wide`` adds the students of :func:`wide_students`;
-    ``configs_grid`` adds the configs' students at batch 8 (:func:`defaults_grid_table`), scored with ``auto``.
+    ``configs_grid`` adds the configs' students at batch 8 (:func:`~benchmarks.report.tables.grid_table`), scored
+    with ``auto``.
     """
     acc: dict = defaultdict(lambda: defaultdict(list))
     for record in configs_grid:

@@ -79,18 +79,20 @@ def interval(paired: Paired) -> str:
 
 
 def summary_rows(runs: list[dict], budget: str) -> list[str]:
-    """One row per data set and one over all of them: cells, and each rival's mean difference with its interval."""
-    rows = []
-    datasets = sorted({r["dataset"] for r in runs})
-    for dataset in [*datasets, None] if len(datasets) > 1 else datasets:
+    """One row per data set with paired cells and, if there are several, one over all of them: cells, and each
+    rival's mean difference with its interval."""
+
+    def row(dataset: str | None) -> str | None:
         paired = [paired_differences(runs, rival, dataset) for rival, _ in RIVALS]
         if all(p is None for p in paired):
-            continue
+            return None
         cells = max(len(p.cells) for p in paired if p is not None)
         name = "all" if dataset is None else NAMES.get(dataset, dataset)
         shown = [interval(p) if p is not None else "-" for p in paired]
-        rows.append(f"| {budget} | {name} | {cells} | " + " | ".join(shown) + " |")
-    return rows
+        return f"| {budget} | {name} | {cells} | " + " | ".join(shown) + " |"
+
+    rows = [line for dataset in sorted({r["dataset"] for r in runs}) if (line := row(dataset))]
+    return [*rows, row(None)] if len(rows) > 1 else rows
 
 
 SUMMARY_HEADER = [
@@ -134,5 +136,6 @@ def cell_table(runs: list[dict]) -> list[str]:
         values = [f"{p.cells[cell]:+.1f}" if p is not None and cell in p.cells else "-" for p in paired]
         lines.append(f"| {NAMES.get(cell[0], cell[0])} | {cell[1]} | {seeds} | " + " | ".join(values) + " |")
     means = [f"**{interval(p)}**" if p is not None else "-" for p in paired]
-    lines.append(f"| **mean, 95% interval** | {len(cells)} cells | | " + " | ".join(means) + " |")
+    count = f"{len(cells)} cell" + ("s" if len(cells) != 1 else "")
+    lines.append(f"| **mean, 95% interval** | {count} | | " + " | ".join(means) + " |")
     return lines

@@ -42,8 +42,8 @@ from benchmarks.report.tables import (
     capacity_caption,
     capacity_table,
     combined_score_lines,
-    defaults_grid_table,
     flops_table,
+    grid_table,
     hints_table,
     memory_table,
     score_table,
@@ -326,7 +326,8 @@ def sections(results: Results, out: Path, page_folder: Path) -> str:
     parts += distillation_section(results)
     parts += distill_inputs_section(results)
     parts += teacher_weights_section(results)
-    parts += defaults_grid_table(results.defaults_grid)
+    parts += grid_table(results.defaults_grid, DEFAULTS_GRID)
+    parts += grid_table(results.paper_budget, PAPER_BUDGET)
     parts += combined_score_lines(results.defaults_grid)
     parts += steps_table(results.details, results.batch8)
     parts += hints_table(results.hint_sweep)

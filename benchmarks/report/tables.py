@@ -7,7 +7,7 @@ from collections import defaultdict
 from statistics import mean, pstdev
 
 from benchmarks.common.dataset_configs import PAPER_SHAPE_STUDENT
-from benchmarks.report.load import DEFAULTS_GRID
+from benchmarks.report.load import DEFAULTS_GRID, PAPER_BUDGET
 from benchmarks.report.scoring import (
     DEFAULT_BATCH,
     NAMES,
@@ -353,8 +353,23 @@ def steps_table(details: list[dict], batch8: list[dict]) -> list[str]:
     return [*lines, ""]
 
 
-def defaults_grid_table(details: list[dict]) -> list[str]:
-    """The configs' students on every class, batch 8, scored as the product scores (``auto``, best validation).
+GRID_SECTIONS = {
+    DEFAULTS_GRID: (
+        f"The configs' students on every class (`one_class_benchmark.py --batch-size 8 --out results/{DEFAULTS_GRID}`)",
+        "on the benchmark's reduced budget (2,000 training images, E = 3) at batch 8",
+    ),
+    PAPER_BUDGET: (
+        "The configs' students at the configs' budget (`one_class_benchmark.py --epochs 15 --joint-epochs 5 "
+        f"--batch-size 64 --out results/{PAPER_BUDGET}`)",
+        "trained as the configs train them: every training image of the class, 15 + 15 + 5 epochs, batch 64",
+    ),
+}
+"""Each one-class grid of the configs' students: its section heading and the budget it ran at."""
+
+
+def grid_table(details: list[dict], grid: str) -> list[str]:
+    """The configs' students on every class of a grid (:data:`GRID_SECTIONS`), scored as the product scores
+    (``auto``, best validation).
 
     A variant's columns hold the seeds that ran it on every class of the data set (a variant no seed has completed
     shows the runs it has, without a mean); seeds that have not covered every class yet are listed below the table.
@@ -362,11 +377,11 @@ def defaults_grid_table(details: list[dict]) -> list[str]:
     if not details:
         return []
     runs = {(r["dataset"], r["variant"], int(r["normal_class"]), int(r["seed"])): r for r in details}
+    heading, budget = GRID_SECTIONS[grid]
     lines = [
-        f"## The configs' students on every class (`one_class_benchmark.py --batch-size 8 --out results/"
-        f"{DEFAULTS_GRID}`)\n",
-        "The students of `configs/mnist.yaml` and `configs/fashion_mnist.yaml` (see `flops.json`), on the "
-        "benchmark's reduced budget (2,000 training images, E = 3) at batch 8. GAN variants are scored as the product "
+        f"## {heading}\n",
+        "The students of `configs/mnist.yaml` and `configs/fashion_mnist.yaml` (see `flops.json`), "
+        f"{budget}. GAN variants are scored as the product "
         'scores: `score_type="auto"` and `restore_best_validation=True`, both decided on validation. Test AUROC %, '
         "mean ± standard deviation over the seeds in the `seeds` row (each variant's seeds that ran every class). "
         "`mean` is the mean of the per-seed class means ± their deviation over seeds; `seed spread` is the mean over "
@@ -400,7 +415,7 @@ def defaults_grid_table(details: list[dict]) -> list[str]:
             v: [mean(a) for a in zip(*(test[v][c] for c in classes), strict=True)] for v in variants if complete[v]
         }
         lines.append(
-            f"| **mean ({len(classes)} classes)** | "
+            f"| **mean ({len(classes)} class{'es' if len(classes) != 1 else ''})** | "
             + " | ".join(f"**{with_spread(seed_means[v])}**" if complete[v] else "-" for v in variants)
             + " |"
         )
