@@ -147,6 +147,17 @@ def test_large_image_table_shows_the_tiled_data_sets_and_the_candidates_chosen_o
             assert line.endswith(f"| {chosen} |"), line
 
 
+def test_tile_candidates_of_two_gan_budgets_carry_their_budget_labels(report):
+    large = importlib.import_module("benchmarks.report.large_images")
+    base = {"model": "pkdgan_tiled", "dataset": "brick_256_grey", "seed": "0", "image_auroc": "0.9",
+            "pixel_auroc": "0.97", "train_seconds": "600", "images_per_second": "", "tile": "64", "stride": "64",
+            "val_image_auroc": "0.9", "val_pixel_auroc": "0.97", "settings": "tile=64 stride=64 top_k=1"}  # fmt: skip
+    rows = [{**base, "budget": f"teacher {width}/100 epochs 15/15/5 tiles 64 strides 64"} for width in (16, 32)]
+    lines = large.large_image_table(rows, rows)
+    candidates = [line for line in lines if line.startswith("| pkdgan_tiled (") and "| 64/64 |" in line]
+    assert [line.split(" | ")[0] for line in candidates] == ["| pkdgan_tiled (a)", "| pkdgan_tiled (b)"]
+
+
 def test_report_prose_follows_the_data(report, tmp_path):
     results = tmp_path / "results"
     shutil.copytree(FIXTURE, results)

@@ -82,12 +82,12 @@ def large_image_table(rows: list[dict], candidates: list[dict]) -> list[str]:
             f"| {name} | " + " | ".join(cells) + f" | **{mean_cell}** | "
             f"{mean(minutes) / 60:.1f} | " + (f"{mean(speed):,.0f}" if speed else "-") + " |"
         )
-    return lines + candidate_table(candidates, rows, datasets)
+    return lines + candidate_table(candidates, rows, datasets, label)
 
 
-def candidate_table(candidates: list[dict], rows: list[dict], datasets: list[str]) -> list[str]:
+def candidate_table(candidates: list[dict], rows: list[dict], datasets: list[str], label: dict[str, str]) -> list[str]:
     """Each tiled model's candidates on ``datasets``: validation and test AUROCs (mean over data sets and seeds)
-    and the cells whose row each was chosen for."""
+    and the cells whose row each was chosen for; a GAN's name carries its budget's ``label`` where there is one."""
     chosen = defaultdict(int)
     for row in rows:
         match = re.match(r"tile=(\d+) stride=(\d+) ", row["settings"])
@@ -110,7 +110,7 @@ def candidate_table(candidates: list[dict], rows: list[dict], datasets: list[str
     order = sorted(groups, key=lambda key: (MODEL_ORDER.index(key[0]), key[1], [int(v) for v in key[2].split("/")]))
     for key in order:
         group = groups[key]
-        lines.append(
-            f"| {key[0]} | {key[2]} | {len(group)} | {_pair(group, 'val_')} | {_pair(group)} | {chosen[key]} |"
-        )
+        budget = _gan_budget(key[1]) if key[0] in GANS else ""
+        name = f"{key[0]} {label[budget]}" if budget in label else key[0]
+        lines.append(f"| {name} | {key[2]} | {len(group)} | {_pair(group, 'val_')} | {_pair(group)} | {chosen[key]} |")
     return lines
