@@ -18,6 +18,7 @@ Example:
 from enum import Enum
 
 import torch
+import torch.nn.functional as F  # noqa: N812
 from anomalib.models.components import GaussianBlur2d
 from torch import nn
 
@@ -51,8 +52,38 @@ def network_scores(gan: GanNetwork, images: torch.Tensor) -> tuple[dict[ScoreTyp
     return scores, anomaly_map
 
 
+class SeparableGaussianBlur(nn.Module):
+    """Anomalib's ``GaussianBlur2d`` (the same kernel and reflect padding) as two 1-D convolutions.
+
+    Its 2-D kernel is the outer product of two 1-D Gaussians, so a row pass and a column pass give the same maps
+    with ``2k`` instead of ``k^2`` multiplications per pixel (``k = 33`` at sigma 4: 16 times fewer). The exported
+    graphs run it too, where the smoothing of a large map costs more than the compact student.
+
+    Example:
+        >>> maps = torch.rand(2, 1, 40, 56)
+        >>> torch.allclose(SeparableGaussianBlur(4.0)(maps), GaussianBlur2d(sigma=4.0, channels=1)(maps), atol=1e-6)
+        True
+    """
+
+    def __init__(self, sigma: float) -> None:
+        super().__init__()
+        blur = GaussianBlur2d(sigma=float(sigma), channels=1)
+        kernel = blur.kernel[0, 0]  # rank one, summing to 1: its row and column sums are the two 1-D Gaussians
+        # The kernels follow from sigma, which checkpoints store on their own: keep them out of the state dict, so
+        # that weights load whatever smoothing the model was built with.
+        self.register_buffer("rows", kernel.sum(dim=0).view(1, 1, 1, -1), persistent=False)
+        self.register_buffer("columns", kernel.sum(dim=1).view(1, 1, -1, 1), persistent=False)
+        self.padding = tuple(blur.padding_shape)
+        self.border_type = blur.border_type
+
+    def forward(self, maps: torch.Tensor) -> torch.Tensor:
+        """Smooth ``(B, 1, H, W)`` maps; the output has their size."""
+        padded = F.pad(maps, self.padding, mode=self.border_type)
+        return F.conv2d(F.conv2d(padded, self.rows), self.columns)
+
+
 def map_smoothing(sigma: float) -> nn.Module:
-    """Gaussian smoothing of anomaly maps (Anomalib's ``GaussianBlur2d``), or identity for ``sigma == 0``.
+    """Gaussian smoothing of anomaly maps (:class:`SeparableGaussianBlur`), or identity for ``sigma == 0``.
 
     Example:
         >>> map_smoothing(0.0)
@@ -65,10 +96,4 @@ def map_smoothing(sigma: float) -> nn.Module:
         raise ValueError(msg)
     if sigma == 0:
         return nn.Identity()
-    blur = GaussianBlur2d(sigma=float(sigma), channels=1)
-    # The kernel follows from sigma, which checkpoints store on their own: keep it out of the state dict, so
-    # that weights load whatever smoothing the model was built with.
-    kernel = blur.kernel
-    del blur.kernel
-    blur.register_buffer("kernel", kernel, persistent=False)
-    return blur
+    return SeparableGaussianBlur(sigma)
