@@ -96,7 +96,7 @@ def pixel_auroc(maps: np.ndarray, masks: np.ndarray) -> float:
 
 
 def smoothed(maps: np.ndarray, sigma: float) -> np.ndarray:
-    """Maps ``(N, H, W)`` smoothed with P-KDGAN's Gaussian (Anomalib's ``GaussianBlur2d``; 0: unchanged)."""
+    """Maps ``(N, H, W)`` smoothed with P-KDGAN's Gaussian (``map_smoothing``; 0: unchanged)."""
     with torch.no_grad():
         return map_smoothing(sigma)(torch.from_numpy(maps)[:, None].float())[:, 0].numpy()
 
