@@ -41,6 +41,16 @@ def _same(state, reference) -> bool:
 
 
 @pytest.mark.slow
+def _fit_through_its_schedule(model, recorder, tmp_path, datamodule) -> Engine:
+    """Fit ``model`` for its whole schedule with ``recorder`` as the Engine's callback; return the Engine."""
+    engine = Engine(
+        max_epochs=model.schedule.total_epochs, accelerator="cpu", default_root_dir=tmp_path, logger=False,
+        callbacks=[recorder],
+    )  # fmt: skip
+    engine.fit(model, datamodule=datamodule)
+    return engine
+
+
 @pytest.mark.parametrize("restore", [True, False], ids=["restore", "last"])
 def test_training_ends_with_the_best_validation_and_the_checkpoint_holds_it(
     restore, tmp_path, make_model, monkeypatch, bright_squares
@@ -50,11 +60,7 @@ def test_training_ends_with_the_best_validation_and_the_checkpoint_holds_it(
     model = make_model(input_size=(16, 16), score_type="latent", frozen_epochs=2, restore_best_validation=restore)
     _best_at(model, monkeypatch, best_step=4)
     recorder = Recorder()
-    engine = Engine(
-        max_epochs=model.schedule.total_epochs, accelerator="cpu", default_root_dir=tmp_path, logger=False,
-        callbacks=[recorder],
-    )  # fmt: skip
-    engine.fit(model, datamodule=bright_squares)
+    engine = _fit_through_its_schedule(model, recorder, tmp_path, bright_squares)
     assert sorted(recorder.states) == [2, 4, 6, 8]
     kept = 4 if restore else 8
     student, post_processor = recorder.states[kept]
@@ -137,11 +143,7 @@ def _fit_with_best_teacher_at(model, best_step, tmp_path, monkeypatch, datamodul
     validation and the teacher in Anomalib's saved checkpoint."""
     _best_teacher_at(model, monkeypatch, best_step)
     recorder = TeacherRecorder()
-    engine = Engine(
-        max_epochs=model.schedule.total_epochs, accelerator="cpu", default_root_dir=tmp_path, logger=False,
-        callbacks=[recorder],
-    )  # fmt: skip
-    engine.fit(model, datamodule=datamodule)
+    engine = _fit_through_its_schedule(model, recorder, tmp_path, datamodule)
     loaded = Pkdgan.load_from_checkpoint(
         engine.trainer.checkpoint_callback.best_model_path, weights_only=CHECKPOINTS_LOAD_WEIGHTS_ONLY
     )
