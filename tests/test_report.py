@@ -483,3 +483,39 @@ def test_same_student_as_kd_frozen_counts_only_identical_kept_students(report):
             {**run, "seed": 1, "variant": "pkdgan"}, {**run, "seed": 1, "variant": "kd_frozen", "auroc": 0.91},
             {**run, "seed": 2, "variant": "pkdgan"}]  # fmt: skip  # seed 2: no kd_frozen to pair with
     assert report.paired.same_student_as_kd_frozen(runs) == (1, 2)
+
+
+def _inputs_row(normal_class: int, setting: str, val: float, test: float) -> dict:
+    return {"dataset": "mnist", "normal_class": str(normal_class), "seed": "0", "setting": setting,
+            "val_auroc_latent": str(val), "val_auroc_reconstruction": "0.5", "test_auroc_latent": str(test),
+            "test_auroc_reconstruction": "0.5"}  # fmt: skip
+
+
+def test_tried_lines_give_an_interval_only_from_enough_cells(monkeypatch):
+    monkeypatch.syspath_prepend(str(REPO))
+    tried = importlib.import_module("benchmarks.report.tried")
+    gains = [0.01, 0.02, 0.03, 0.04, 0.05, 0.06]  # the setting gains 1 to 6 points on validation, loses 1 on test
+    rows = [_inputs_row(c, "normal", 0.8, 0.8) for c in range(6)]
+    rows += [_inputs_row(c, "normal:1", 0.8 + gain, 0.79) for c, gain in enumerate(gains)]
+    (line,) = tried.distill_inputs_lines(rows)
+    name, cells, val, test = (part.strip() for part in line.strip("|").split("|"))
+    assert (name, cells) == ("`distill_inputs=normal`, `w_distill_score=1`", "6")
+    mean_text, interval = val.split(" ", 1)
+    low, high = (float(v) for v in interval.strip("[]").split(", "))
+    assert float(mean_text) == pytest.approx(3.5)
+    assert 1.0 <= low < 3.5 < high <= 6.0
+    assert test == "-1.0 [-1.0, -1.0]"
+    few = rows[: tried.MIN_CELLS_FOR_INTERVAL - 1] + rows[6 : 6 + tried.MIN_CELLS_FOR_INTERVAL - 1]
+    assert "[" not in tried.distill_inputs_lines(few)[0]
+
+
+def test_distill_inputs_section_has_a_row_per_cell_and_changes_against_alone_and_the_default(report):
+    rows = [_inputs_row(c, s, v, v) for c in (2, 8) for s, v in (("alone", 0.90), ("normal", 0.88), ("noise", 0.93))]
+    results = SimpleNamespace(distill_inputs=rows)
+    text = "\n".join(report.render.distill_inputs_section(results))
+    assert "| cell | `alone` | `normal` | `noise` |" in text
+    assert "| MNIST 2 (seed 0) | 90.0 / 90.0 | 88.0 / 88.0 | 93.0 / 93.0 |" in text
+    assert "| `noise` | `alone` | 2 | +3.0 | +3.0 |" in text
+    assert "| `noise` | `normal` | 2 | +5.0 | +5.0 |" in text
+    assert "| `normal` | `alone` | 2 | -2.0 | -2.0 |" in text
+    assert not [line for line in text.splitlines() if line.startswith("| `alone` |")]  # a reference, never a setting

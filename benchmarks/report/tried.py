@@ -5,14 +5,16 @@
 
 Each line is a setting measured beside the default on the same (data set, class, seed) cells: the mean change of
 the student's validation AUROC (what decides) and of its test AUROC (what the choice did), in points, over the cells
-both ran. Sources: the distillation-inputs sweep (each ``distill_inputs[:w_distill_score]`` against ``normal``), the
-hint sweep (each ``w_distill_hint`` against 0 at the same weights) and the teacher's weights (P-KDGAN distilled from
-the teacher of its best validation against its last).
+both ran, with a paired bootstrap 95% interval from :data:`MIN_CELLS_FOR_INTERVAL` cells on. Sources: the
+distillation-inputs sweep (each ``distill_inputs[:w_distill_score]`` against ``normal``), the hint sweep (each
+``w_distill_hint`` against 0 at the same weights) and the teacher's weights (P-KDGAN distilled from the teacher of
+its best validation against its last).
 """
 
 from collections import defaultdict
 from statistics import mean
 
+from benchmarks.report.paired import bootstrap_interval
 from benchmarks.report.scoring import auto_test_auroc, validation_auroc
 
 HEADER = [
@@ -28,9 +30,59 @@ def _auto(row: dict) -> tuple[float, float]:
     return max(latent, reconstruction), float(test)
 
 
+MIN_CELLS_FOR_INTERVAL = 5
+"""Fewer cells than this get the mean change alone: an interval resampled from so few values would mislead."""
+
+
+def change_text(changes: list[float]) -> str:
+    """The mean of per-cell changes in points, with its paired bootstrap 95% interval when there are enough cells.
+
+    Example:
+        >>> change_text([1.0, 2.0]), change_text([1.0, 1.0, 1.0, 1.0, 1.0])
+        ('+1.5', '+1.0 [+1.0, +1.0]')
+    """
+    text = f"{mean(changes):+.1f}"
+    if len(changes) < MIN_CELLS_FOR_INTERVAL:
+        return text
+    low, high = bootstrap_interval(changes)
+    return f"{text} [{low:+.1f}, {high:+.1f}]"
+
+
 def _line(name: str, changes: list[tuple[float, float]]) -> str:
-    val, test = (100 * mean(change[i] for change in changes) for i in (0, 1))
-    return f"| {name} | {len(changes)} | {val:+.1f} | {test:+.1f} |"
+    val, test = (change_text([100 * change[i] for change in changes]) for i in (0, 1))
+    return f"| {name} | {len(changes)} | {val} | {test} |"
+
+
+def setting_name(setting: str) -> str:
+    """A sweep setting ``INPUTS[:W_SCORE]`` as the model's arguments.
+
+    Example:
+        >>> setting_name("normal:1"), setting_name("noise")
+        ('`distill_inputs=normal`, `w_distill_score=1`', '`distill_inputs=noise`')
+    """
+    inputs, _, w_score = setting.partition(":")
+    return f"`distill_inputs={inputs}`" + (f", `w_distill_score={w_score}`" if w_score else "")
+
+
+def setting_changes(rows: list[dict], against: str) -> dict[str, list[tuple[float, float]]]:
+    """Each other sweep setting's (validation, test) AUROC change against the setting ``against``, per cell both ran.
+
+    Example:
+        >>> row = lambda setting, val: {"dataset": "mnist", "normal_class": "2", "seed": "0", "setting": setting,
+        ...     "val_auroc_latent": val, "val_auroc_reconstruction": "0.5", "test_auroc_latent": val,
+        ...     "test_auroc_reconstruction": "0.5"}
+        >>> changes = setting_changes([row("alone", "0.90"), row("normal", "0.92")], "alone")
+        >>> {setting: [round(change, 2) for change in values[0]] for setting, values in changes.items()}
+        {'normal': [0.02, 0.02]}
+    """
+    by_cell = {(r["dataset"], r["normal_class"], r["seed"], r["setting"]): _auto(r) for r in rows}
+    changes: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    for (dataset, normal_class, seed, setting), (val, test) in by_cell.items():
+        reference = by_cell.get((dataset, normal_class, seed, against))
+        if setting == against or reference is None:
+            continue
+        changes[setting].append((val - reference[0], test - reference[1]))
+    return changes
 
 
 def distill_inputs_lines(rows: list[dict]) -> list[str]:
@@ -43,19 +95,11 @@ def distill_inputs_lines(rows: list[dict]) -> list[str]:
         >>> distill_inputs_lines([row("normal", "0.90", "0.91"), row("mixup", "0.88", "0.92")])
         ['| `distill_inputs=mixup` | 1 | -2.0 | +1.0 |']
     """
-    by_cell = {(r["dataset"], r["normal_class"], r["seed"], r["setting"]): _auto(r) for r in rows}
-    changes: dict[str, list[tuple[float, float]]] = defaultdict(list)
-    for (dataset, normal_class, seed, setting), (val, test) in by_cell.items():
-        default = by_cell.get((dataset, normal_class, seed, "normal"))
-        if setting in {"normal", "alone"} or default is None:
-            continue
-        changes[setting].append((val - default[0], test - default[1]))
-    lines = []
-    for setting, values in changes.items():
-        inputs, _, w_score = setting.partition(":")
-        name = f"`distill_inputs={inputs}`" + (f", `w_distill_score={w_score}`" if w_score else "")
-        lines.append(_line(name, values))
-    return lines
+    return [
+        _line(setting_name(setting), values)
+        for setting, values in setting_changes(rows, "normal").items()
+        if setting != "alone"
+    ]
 
 
 def hint_lines(rows: list[dict]) -> list[str]:
