@@ -113,7 +113,7 @@ def test_folder_reads_every_mask_beside_its_image(data, tmp_path):
 
 
 @pytest.mark.slow
-def test_quick_benchmark_writes_every_model_and_resumes(tmp_path, run_twice):
+def test_quick_benchmark_writes_every_model_resumes_and_remeasures_speed(data, tmp_path, run_twice):
     args = ["--quick", "--out", str(tmp_path / "out"), "--work", str(tmp_path / "work")]
     args += ["--root", str(tmp_path / "data")]
     result = tmp_path / "out" / "defects.csv"
@@ -158,3 +158,18 @@ def test_quick_benchmark_writes_every_model_and_resumes(tmp_path, run_twice):
     with result.open() as handle:
         assert len(list(csv.DictReader(handle))) == len(MODELS | TILED)
     assert "brick_32_grey seed" not in second  # every cell was done: nothing trained again
+
+    # Speed measured again from the saved checkpoints: only the exported students' images/s may change.
+    remeasure = importlib.import_module("benchmarks.defects.remeasure_speed")
+    with result.open() as handle:
+        before = list(csv.DictReader(handle))
+    lines = remeasure.remeasure(result, tmp_path / "work", {"brick_32_grey"}, seconds=0.2)
+    with result.open() as handle:
+        after = list(csv.DictReader(handle))
+    assert sorted(line.split(" ", 1)[0] for line in lines) == ["pkdgan_student", "pkdgan_tiled"]
+    assert all(" images/s" in line for line in lines), lines  # each found its checkpoint and was timed
+    for old, new in zip(before, after, strict=True):
+        measured = old["model"] in {"pkdgan_student", "pkdgan_tiled"}
+        assert float(new["images_per_second"]) > 0 if measured else new == old, new
+        assert {**new, "images_per_second": ""} == {**old, "images_per_second": ""}
+    assert not list((tmp_path / "out").glob(".*partial"))
