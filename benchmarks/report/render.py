@@ -270,10 +270,11 @@ def distill_inputs_section(results: Results) -> list[str]:
         "## What the distillation carries (`benchmarks/accuracy/distill_inputs_sweep.py`)\n",
         "Validation / test image AUROC % of the score `auto` keeps, at the reduced budget (2,000 training images, "
         "E = 3, batch 8): `alone` is the student without distillation; the others are P-KDGAN with `distill_inputs` "
-        "(`normal` is the paper's loss) and, after a colon, `w_distill_score`. The hard cells ran every setting; the "
-        "settings that gained on them ran on more classes. A setting is chosen by validation only.\n",
+        "(`normal` is the paper's loss) and, after a colon, `w_distill_score`. Settings ran on the hard classes first "
+        "and, where they gained on validation, on more classes; an empty entry was not run. A setting is chosen by "
+        "validation only.\n",
         "\n".join(rows) + "\n",
-        f"Mean change in points over the cells both ran, with a paired bootstrap 95% interval from "
+        "Mean change in points over the cells both ran, with a paired bootstrap 95% interval from "
         f"{MIN_CELLS_FOR_INTERVAL} cells on:\n",
         "\n".join(changes) + "\n",
     ]
