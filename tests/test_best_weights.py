@@ -40,7 +40,6 @@ def _same(state, reference) -> bool:
     return all(torch.allclose(state[name], reference[name], rtol=0, atol=0, equal_nan=True) for name in reference)
 
 
-@pytest.mark.slow
 def _fit_through_its_schedule(model, recorder, tmp_path, datamodule) -> Engine:
     """Fit ``model`` for its whole schedule with ``recorder`` as the Engine's callback; return the Engine."""
     engine = Engine(
@@ -51,6 +50,7 @@ def _fit_through_its_schedule(model, recorder, tmp_path, datamodule) -> Engine:
     return engine
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("restore", [True, False], ids=["restore", "last"])
 def test_training_ends_with_the_best_validation_and_the_checkpoint_holds_it(
     restore, tmp_path, make_model, monkeypatch, bright_squares
