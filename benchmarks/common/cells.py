@@ -78,12 +78,15 @@ class CellSchema:
             os.fsync(handle.fileno())
 
     def extend(self, path: Path) -> None:
-        """Rewrite ``path``, whose header is the first of :attr:`columns`, with every column (new ones empty).
-
-        The rewrite goes to a file beside it, renamed into place, so an interruption leaves the old file whole.
-        """
+        """Rewrite ``path``, whose header is the first of :attr:`columns`, with every column (new ones empty)."""
         with path.open() as handle:
-            rows = list(csv.DictReader(handle))
+            self.rewrite(path, list(csv.DictReader(handle)))
+
+    def rewrite(self, path: Path, rows: list[Mapping]) -> None:
+        """Write ``rows`` (:attr:`columns`, missing ones empty) as the whole of ``path``.
+
+        The rows go to a file beside it, renamed into place, so an interruption leaves the old file whole.
+        """
         partial = path.with_name(f".{path.name}.partial")
         with partial.open("w", newline="") as handle:
             writer = csv.DictWriter(handle, fieldnames=self.columns, restval="")

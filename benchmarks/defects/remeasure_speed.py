@@ -74,12 +74,12 @@ def budget_prefix(hparams: dict) -> str:
     )
 
 
-def saved_runs(work: Path) -> list[SavedRun]:
-    """Every checkpoint under ``work``/runs in a benchmark run folder, newest first."""
+def saved_runs(work: Path, datasets: set[str]) -> list[SavedRun]:
+    """Every checkpoint of ``datasets`` under ``work``/runs in a benchmark run folder, newest first."""
     runs = []
     for checkpoint in sorted(work.glob("runs/*/Pkdgan/*/v*/weights/lightning/model.ckpt")):
         name = RUN_NAME.match(checkpoint.relative_to(work / "runs").parts[0])
-        if name is None:
+        if name is None or name["dataset"] not in datasets:
             continue
         model = "pkdgan_tiled" if name["tile"] else "pkdgan_student"
         tile = f"{name['tile']}_{name['stride']}" if name["tile"] else ""
@@ -92,7 +92,7 @@ def remeasure(results: Path, work: Path, datasets: set[str], seconds: float) -> 
     """Measure the rows of ``datasets`` again and rewrite ``results`` in place; return what was done, per row."""
     with results.open() as handle:
         rows = list(csv.DictReader(handle))
-    runs, report = saved_runs(work), []
+    runs, report = saved_runs(work, datasets), []
     for row in rows:
         if row["dataset"] not in datasets or row["model"] not in {"pkdgan_student", "pkdgan_tiled"}:
             continue
@@ -107,12 +107,7 @@ def remeasure(results: Path, work: Path, datasets: set[str], seconds: float) -> 
         speed = openvino_images_per_second(engine, model, export_root, Settings.size_of(row["dataset"]), seconds)
         report.append(f"{label}: {row['images_per_second']} -> {speed:.4f} images/s")
         row["images_per_second"] = round(speed, 4)
-    partial = results.with_name(f".{results.name}.partial")
-    with partial.open("w", newline="") as handle:  # renamed into place: an interruption leaves the file whole
-        writer = csv.DictWriter(handle, fieldnames=DEFECT_CELLS.columns)
-        writer.writeheader()
-        writer.writerows(rows)
-    partial.replace(results)
+    DEFECT_CELLS.rewrite(results, rows)
     return report
 
 
