@@ -262,8 +262,6 @@ def distill_inputs_section(results: Results) -> list[str]:
     changes = ["| setting | against | cells | validation change | test change |", "|---|---|---|---|---|"]
     for against in ("alone", "normal"):
         for setting, values in setting_changes(results.distill_inputs, against).items():
-            if against == "normal" and setting == "alone":
-                continue
             val, test = (change_text([100 * change[i] for change in values]) for i in (0, 1))
             changes.append(f"| `{setting}` | `{against}` | {len(values)} | {val} | {test} |")
     return [

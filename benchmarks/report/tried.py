@@ -67,6 +67,8 @@ def setting_name(setting: str) -> str:
 def setting_changes(rows: list[dict], against: str) -> dict[str, list[tuple[float, float]]]:
     """Each other sweep setting's (validation, test) AUROC change against the setting ``against``, per cell both ran.
 
+    ``alone`` (the student without distillation) is a reference only, never a setting compared with another.
+
     Example:
         >>> row = lambda setting, val: {"dataset": "mnist", "normal_class": "2", "seed": "0", "setting": setting,
         ...     "val_auroc_latent": val, "val_auroc_reconstruction": "0.5", "test_auroc_latent": val,
@@ -79,7 +81,7 @@ def setting_changes(rows: list[dict], against: str) -> dict[str, list[tuple[floa
     changes: dict[str, list[tuple[float, float]]] = defaultdict(list)
     for (dataset, normal_class, seed, setting), (val, test) in by_cell.items():
         reference = by_cell.get((dataset, normal_class, seed, against))
-        if setting == against or reference is None:
+        if setting in {against, "alone"} or reference is None:
             continue
         changes[setting].append((val - reference[0], test - reference[1]))
     return changes
@@ -95,11 +97,7 @@ def distill_inputs_lines(rows: list[dict]) -> list[str]:
         >>> distill_inputs_lines([row("normal", "0.90", "0.91"), row("mixup", "0.88", "0.92")])
         ['| `distill_inputs=mixup` | 1 | -2.0 | +1.0 |']
     """
-    return [
-        _line(setting_name(setting), values)
-        for setting, values in setting_changes(rows, "normal").items()
-        if setting != "alone"
-    ]
+    return [_line(setting_name(setting), values) for setting, values in setting_changes(rows, "normal").items()]
 
 
 def hint_lines(rows: list[dict]) -> list[str]:
