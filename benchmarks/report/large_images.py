@@ -5,9 +5,11 @@
 
 Read from ``defects.csv`` and ``defects_tiles.csv`` (``benchmarks/defects/benchmark.py``): the data sets shown are
 those a tiled model (``*_tiled``) ran on; every model that ran there gets a row (one per GAN budget), with the test
-image and pixel AUROC of each data set (mean over seeds), their mean over the data sets every row ran, the training
-minutes and the images per second on one whole image. The candidates table shows, per tiled model and tile
-size/stride, the validation metrics the choice was made on beside the test metrics, and how often it was chosen.
+image and pixel AUROC of each data set (mean over seeds), their mean over the data sets every baseline and every GAN
+row of the main budget (the one run on the most data sets, then with the most rows) ran (``-`` for a row that missed
+one), the training minutes and the images per second on one whole image. The candidates table shows, per tiled model
+and tile size/stride, the validation metrics the choice was made on beside the test metrics, and how often it was
+chosen.
 
 Example:
     >>> row = {"model": "pca_pixels", "dataset": "brick_256_grey", "seed": "0", "budget": "", "image_auroc": "0.9",
@@ -47,24 +49,33 @@ def _gan_budget(budget: str) -> str:
     return re.sub(r" tiles \S+ strides \S+$", "", budget)
 
 
+def _row_budget(row: dict) -> str:
+    """A row's GAN budget; ``""`` for a baseline."""
+    return _gan_budget(row["budget"]) if row["model"] in GANS else ""
+
+
 def large_image_table(rows: list[dict], candidates: list[dict]) -> list[str]:
     """The markdown lines of both tables; none if no tiled model ran."""
     datasets = sorted({row["dataset"] for row in rows if row["model"].endswith("_tiled")})
     if not datasets:
         return []
     shown = [row for row in rows if row["dataset"] in datasets and row["model"] in MODEL_ORDER]
-    budgets = sorted({_gan_budget(row["budget"]) for row in shown if row["model"] in GANS})
+    budgets = sorted({_row_budget(row) for row in shown if row["model"] in GANS})
     label = {budget: f"({chr(ord('a') + index)})" for index, budget in enumerate(budgets)} if len(budgets) > 1 else {}
     groups: dict[tuple[int, str], list[dict]] = defaultdict(list)
     for row in shown:
-        budget = _gan_budget(row["budget"]) if row["model"] in GANS else ""
+        budget = _row_budget(row)
         name = f"{row['model']} {label[budget]}" if budget in label else row["model"]
         groups[MODEL_ORDER.index(row["model"]), name].append(row)
-    common = [d for d in datasets if all(any(r["dataset"] == d for r in group) for group in groups.values())]
+    ran = {budget: [row["dataset"] for row in shown if _row_budget(row) == budget] for budget in budgets}
+    main = max(budgets, key=lambda budget: (len(set(ran[budget])), len(ran[budget])), default="")  # then most rows
+    core = [group for group in groups.values() if _row_budget(group[0]) in ("", main)]
+    common = [d for d in datasets if all(any(r["dataset"] == d for r in group) for group in core)]
     lines = [
         "Image AUROC / pixel AUROC (%) on the test half of each data set (mean over seeds); the mean is over the data "
-        f"sets every row ran ({len(common)}); training minutes per data set and seed (P-KDGAN's student and teacher "
-        "rows share one run; a tiled row counts its chosen candidate's run); images/s on one whole image at a time "
+        f"sets every baseline and every GAN at the main budget ran ({len(common)}; `-`: a row that missed one); "
+        "training minutes per data set and seed (P-KDGAN's student and teacher rows share one run; a tiled row counts "
+        "its chosen candidate's run); images/s on one whole image at a time "
         "(P-KDGAN: the student exported to OpenVINO, FP32; pixel baselines: numpy). Tiled models: tile size, stride "
         "and the image score's top-k chosen on validation (candidates below). GANs: "
         + ("; ".join(f"{label[b]} {b}" for b in budgets) if label else (budgets[0] if budgets else "none"))
@@ -75,7 +86,8 @@ def large_image_table(rows: list[dict], candidates: list[dict]) -> list[str]:
     ]
     for (_, name), group in sorted(groups.items()):
         cells = [_pair([row for row in group if row["dataset"] == dataset]) for dataset in datasets]
-        mean_cell = _pair([row for row in group if row["dataset"] in common]) if common else "-"
+        covers = common and all(any(row["dataset"] == d for row in group) for d in common)
+        mean_cell = _pair([row for row in group if row["dataset"] in common]) if covers else "-"
         minutes = _numbers(group, "train_seconds")
         speed = _numbers(group, "images_per_second")
         lines.append(
