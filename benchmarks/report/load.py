@@ -74,6 +74,7 @@ class Results:
     best_teacher: list[dict]
     compression: list[dict]
     distill_inputs: list[dict]
+    distill_inputs_paper: list[dict]
 
 
 def load_results(folder: Path) -> Results:
@@ -125,5 +126,6 @@ def load_results(folder: Path) -> Results:
         best_teacher=jsonl(f"{BEST_TEACHER}/oneclass_details.jsonl"),
         compression=rows("export_compression.csv"),
         distill_inputs=rows("distill_inputs/distill_inputs.csv"),
+        distill_inputs_paper=rows("distill_inputs_paper/distill_inputs.csv"),
         train_time_plot=folder / "train_time.png" if (folder / "train_time.png").exists() else None,
     )

@@ -125,12 +125,19 @@ def headline(results: Results, page_link: str) -> str:
     ]
     for _, name, _, runs in grids:
         lines += summary_rows(runs, name)
-    tried = tried_table(results.distill_inputs, results.hint_sweep, results.defaults_grid, results.best_teacher)
+    tried = tried_table(
+        results.distill_inputs,
+        results.hint_sweep,
+        results.defaults_grid,
+        results.best_teacher,
+        results.distill_inputs_paper,
+    )
     if tried:
         lines += [
             "",
             "Other ways tried to make the distillation pay, each against the default on the same cells of the reduced "
-            "budget (the hard classes first, then more classes for what gained; one seed; the student's AUROC change "
+            "budget unless the row names the configs' (the hard classes first, then more classes for what gained; one "
+            "seed; the student's AUROC change "
             f"in points, with a paired bootstrap 95% interval from {MIN_CELLS_FOR_INTERVAL} cells on; validation "
             f"decides, test reports; [details]({page_link}#{TRIED_ANCHOR})):\n",
             *tried,

@@ -6,7 +6,8 @@
 Each line is a setting measured beside the default on the same (data set, class, seed) cells: the mean change of
 the student's validation AUROC (what decides) and of its test AUROC (what the choice did), in points, over the cells
 both ran, with a paired bootstrap 95% interval from :data:`MIN_CELLS_FOR_INTERVAL` cells on. Sources: the
-distillation-inputs sweep (each ``distill_inputs[:w_distill_score]`` against ``normal``), the hint sweep (each
+distillation-inputs sweep (each ``distill_inputs[:w_distill_score]`` against ``normal``; at the reduced budget, and
+at the configs' where it ran there), the hint sweep (each
 ``w_distill_hint`` against 0 at the same weights) and the teacher's weights (P-KDGAN distilled from the teacher of
 its best validation against its last).
 """
@@ -29,6 +30,9 @@ def _auto(row: dict) -> tuple[float, float]:
     test = row["test_auroc_latent"] if latent >= reconstruction else row["test_auroc_reconstruction"]
     return max(latent, reconstruction), float(test)
 
+
+PAPER_MARK = ", configs' budget"
+"""Appended to a setting measured at the configs' budget (the others are at the reduced budget)."""
 
 MIN_CELLS_FOR_INTERVAL = 5
 """Fewer cells than this get the mean change alone: an interval resampled from so few values would mislead."""
@@ -87,8 +91,9 @@ def setting_changes(rows: list[dict], against: str) -> dict[str, list[tuple[floa
     return changes
 
 
-def distill_inputs_lines(rows: list[dict]) -> list[str]:
-    """Each distillation-input setting against ``normal`` (the default) on the cells both ran.
+def distill_inputs_lines(rows: list[dict], budget: str = "") -> list[str]:
+    """Each distillation-input setting against ``normal`` (the default) on the cells both ran; ``budget`` is appended
+    to each setting's name (the sweep's rows at a budget other than the reduced one).
 
     Example:
         >>> row = lambda setting, val, test: {"dataset": "mnist", "normal_class": "2", "seed": "0", "setting": setting,
@@ -97,7 +102,8 @@ def distill_inputs_lines(rows: list[dict]) -> list[str]:
         >>> distill_inputs_lines([row("normal", "0.90", "0.91"), row("mixup", "0.88", "0.92")])
         ['| `distill_inputs=mixup` | 1 | -2.0 | +1.0 |']
     """
-    return [_line(setting_name(setting), values) for setting, values in setting_changes(rows, "normal").items()]
+    changes = setting_changes(rows, "normal").items()
+    return [_line(setting_name(setting) + budget, values) for setting, values in changes]
 
 
 def hint_lines(rows: list[dict]) -> list[str]:
@@ -125,7 +131,15 @@ def teacher_weights_line(last: list[dict], best: list[dict]) -> list[str]:
     return [_line("the teacher of its best validation (`restore_best_teacher`)", changes)] if changes else []
 
 
-def tried_table(distill_inputs: list[dict], hints: list[dict], last: list[dict], best: list[dict]) -> list[str]:
-    """The table of :mod:`tried` (empty when nothing was measured)."""
-    lines = distill_inputs_lines(distill_inputs) + hint_lines(hints) + teacher_weights_line(last, best)
+def tried_table(
+    distill_inputs: list[dict],
+    hints: list[dict],
+    last: list[dict],
+    best: list[dict],
+    distill_inputs_paper: list[dict] = (),
+) -> list[str]:
+    """The table of :mod:`tried` (empty when nothing was measured); ``distill_inputs_paper``: the distillation-inputs
+    sweep at the configs' budget, its rows marked so."""
+    lines = distill_inputs_lines(distill_inputs) + distill_inputs_lines(list(distill_inputs_paper), PAPER_MARK)
+    lines += hint_lines(hints) + teacher_weights_line(last, best)
     return [*HEADER, *lines] if lines else []
