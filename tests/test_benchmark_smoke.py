@@ -101,6 +101,21 @@ def test_distill_inputs_sweep_records_both_scores_and_resumes(tmp_path, run_twic
 
 
 @pytest.mark.slow
+def test_distill_inputs_sweep_keys_cells_by_joint_epochs_and_extends_old_files(tmp_path, run_twice):
+    # A file from before --joint-epochs (no such column): its row is the cell with J = E, done, and kept.
+    (tmp_path / "out").mkdir()
+    header = "dataset,normal_class,seed,epochs,batch_size,setting,val_auroc_latent,val_auroc_reconstruction,"
+    old = "digits,0,0,1,16,alone,0.5,0.5,0.5,0.5,1.0"
+    path = tmp_path / "out" / "distill_inputs.csv"
+    path.write_text(f"{header}test_auroc_latent,test_auroc_reconstruction,train_seconds\n{old}\n")
+    extra = ["--settings", "alone", "--joint-epochs", "2"]
+    rows = run_sweep_twice(tmp_path, run_twice, "distill_inputs_sweep", extra, "distill_inputs.csv")
+    assert [(r["setting"], r["epochs"], r["joint_epochs"]) for r in rows] == [("alone", "1", ""), ("alone", "1", "2")]
+    assert rows[0]["val_auroc_latent"] == "0.5"  # the old row, untouched
+    assert 0.0 <= float(rows[1]["val_auroc_latent"]) <= 1.0
+
+
+@pytest.mark.slow
 def test_capacity_sweep_records_cost_and_validation_choice_and_resumes(tmp_path, run_twice):
     rows = run_sweep_twice(tmp_path, run_twice, "capacity_sweep", ["--students", "2:4,4:8"], "capacity_sweep.csv")
     assert [(r["student_features"], r["student_latent"]) for r in rows] == [("2", "4"), ("4", "8")]

@@ -43,7 +43,9 @@ def sweep_parser(description: str, classes: str) -> argparse.ArgumentParser:
     parser.add_argument("--root", default=os.environ.get("PKDGAN_DATA", "/work/data"))
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--work", type=Path, default=WORK)
-    parser.add_argument("--max-train-images", type=int, default=2000, help="the benchmark's (its teacher's)")
+    parser.add_argument(
+        "--max-train-images", type=train_images_cap, default=2000, help="the benchmark's (its teacher's); 'all'"
+    )
     parser.add_argument("--max-test-images", type=int, default=None)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument(
@@ -54,6 +56,16 @@ def sweep_parser(description: str, classes: str) -> argparse.ArgumentParser:
     )
     parser.add_argument("--quick", action="store_true", help="tiny smoke run on scikit-learn digits")
     return parser
+
+
+def train_images_cap(text: str) -> int | None:
+    """``--max-train-images``: a number of training images, or ``all`` (``None``, as the benchmark's default).
+
+    Example:
+        >>> train_images_cap("2000"), train_images_cap("all")
+        (2000, None)
+    """
+    return None if text == "all" else int(text)
 
 
 def pairs(kind: type) -> Callable[[str], list[tuple]]:

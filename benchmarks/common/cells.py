@@ -45,12 +45,17 @@ class CellSchema:
         return tuple(kind(row[name]) for name, kind in self.key_columns)
 
     def done(self, folder: Path) -> set[tuple]:
-        """The key of every row already in ``folder``'s file (none if it does not exist yet)."""
+        """The key of every row already in ``folder``'s file (none if it does not exist yet).
+
+        A file written before columns were added at the end of :attr:`columns` has them empty, as :meth:`extend`
+        would write them.
+        """
         path = folder / self.file
         if not path.exists():
             return set()
+        empty = dict.fromkeys(self.columns, "")
         with path.open() as handle:
-            return {self.key(row) for row in csv.DictReader(handle)}
+            return {self.key({**empty, **row}) for row in csv.DictReader(handle)}
 
     def append(self, folder: Path, row: Mapping) -> None:
         """Append one finished cell (its columns) to ``folder``'s file, header first, flushed to disk at once.
@@ -187,19 +192,26 @@ SMALL_DATA = CellSchema(
 """``small_data.py``: P-KDGAN (one ``min_schedule_steps`` and batch size) or a pixel baseline (both empty) on one
 (data set, class, training-set size, seed) folder."""
 
+
+def optional_int(value: object) -> int | None:
+    """An integer column that may be empty (``""`` or ``None``: not set)."""
+    return None if value in ("", None) else int(value)
+
+
 DISTILL_INPUTS = CellSchema(
     file="distill_inputs.csv",
     columns=(
         "dataset", "normal_class", "seed", "epochs", "batch_size", "setting",
         "val_auroc_latent", "val_auroc_reconstruction", "test_auroc_latent", "test_auroc_reconstruction",
-        "train_seconds",
+        "train_seconds", "joint_epochs",
     ),
     key_columns=(
         ("dataset", str), ("normal_class", int), ("seed", int), ("epochs", int), ("batch_size", int), ("setting", str),
+        ("joint_epochs", optional_int),
     ),
 )  # fmt: skip
 """``distill_inputs_sweep.py``: the student alone or P-KDGAN with one ``distill_inputs[:w_distill_score]`` setting on
-one (data set, class, seed, epochs, batch size)."""
+one (data set, class, seed, epochs, batch size, joint epochs; empty: as many as ``epochs``)."""
 
 SCHEMAS = (ONECLASS, DISTILL, CAPACITY, SMALL_DATA, DISTILL_INPUTS)
 """Every per-cell result file."""
