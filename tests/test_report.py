@@ -159,7 +159,8 @@ def test_tile_candidates_of_two_gan_budgets_carry_their_budget_labels(report):
 
 
 def test_large_image_mean_covers_the_main_budget_and_leaves_a_side_budget_out(report):
-    """A GAN budget tried on one data set only neither shrinks the mean to that data set nor gets a mean itself."""
+    """A GAN budget tried on one data set only, or a teacher row that missed one, neither shrinks the mean to the data
+    sets it ran nor gets a mean itself."""
     large = importlib.import_module("benchmarks.report.large_images")
     main, side = "teacher auto/100 epochs 15/15/5", "teacher 16/100 epochs 15/15/5"
     base = {"seed": "0", "pixel_auroc": "0.9", "train_seconds": "60", "images_per_second": "", "settings": "x"}
@@ -167,11 +168,15 @@ def test_large_image_mean_covers_the_main_budget_and_leaves_a_side_budget_out(re
         {**base, "model": model, "dataset": dataset, "budget": budget, "image_auroc": str(value)}
         for model, budget in (("pkdgan_tiled", f"{main} tiles 64 strides 64"), ("pca_pixels", ""))
         for dataset, value in (("brick_256_grey", 0.8), ("coffee_256_rgb", 0.6))
-    ] + [{**base, "model": "pkdgan_tiled", "dataset": "brick_256_grey", "budget": side, "image_auroc": "0.7"}]
+    ] + [
+        {**base, "model": "pkdgan_tiled", "dataset": "brick_256_grey", "budget": side, "image_auroc": "0.7"},
+        {**base, "model": "pkdgan_teacher", "dataset": "coffee_256_rgb", "budget": main, "image_auroc": "0.5"},
+    ]
     lines = {line.split(" | ")[0]: line for line in large.large_image_table(rows, [])}
     assert lines["| pca_pixels"].split(" | ")[3] == "**70.0 / 90.0**"  # mean of both data sets
     assert lines["| pkdgan_tiled (b)"].split(" | ")[3] == "**70.0 / 90.0**"  # the main budget sorts second
     assert lines["| pkdgan_tiled (a)"].split(" | ")[1:4] == ["70.0 / 90.0", "- / -", "**-**"]
+    assert lines["| pkdgan_teacher (b)"].split(" | ")[1:4] == ["- / -", "50.0 / 90.0", "**-**"]  # nor does the teacher
 
 
 def test_report_prose_follows_the_data(report, tmp_path):
