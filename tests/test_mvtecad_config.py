@@ -5,7 +5,8 @@
 
 MVTec AD itself cannot be downloaded here, so ``benchmarks/defects/data.py`` writes a small category in its layout
 (``train/good``, ``test/good``, ``test/<defect>``, ``ground_truth/<defect>/*_mask.png``); Anomalib's ``MVTecAD``
-datamodule reads it through ``--data.root`` and ``--data.category``. Only the networks and the schedule are shrunk.
+datamodule reads it through ``--data.root`` and ``--data.category``. Only the networks and the schedule are shrunk;
+the config's pre-processor and tiler are kept.
 """
 
 import importlib
@@ -16,6 +17,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 REPO = Path(__file__).parents[1]
 ANOMALIB = str(Path(sys.executable).parent / "anomalib")
@@ -49,4 +51,6 @@ def test_mvtecad_config_trains_and_tests_with_pixel_metrics(category, tmp_path):
     metrics = dict(re.findall(r"(image_AUROC|pixel_AUROC|pixel_PRO)\s*│\s*([0-9.]+)", output))
     assert set(metrics) == {"image_AUROC", "pixel_AUROC", "pixel_PRO"}, output[-3000:]
     assert all(0.0 <= float(value) <= 1.0 for value in metrics.values())
-    assert next((tmp_path / "results").rglob("model.ckpt")).is_file()
+    checkpoint = torch.load(next((tmp_path / "results").rglob("model.ckpt")), map_location="cpu", weights_only=False)
+    # the config's tiler cut the 256 px images its pre-processor made into 64 px tiles (16 an image)
+    assert checkpoint["pkdgan_tiling"] == {"tile_size": [64, 64], "stride": [64, 64], "image_size": [256, 256]}
