@@ -78,9 +78,8 @@ def large_image_table(rows: list[dict], candidates: list[dict]) -> list[str]:
     lines = [
         "Image AUROC / pixel AUROC (%) on the test half of each data set (mean over seeds); the mean is over the data "
         f"sets every baseline and P-KDGAN's student at the main budget ran ({len(common)}; `-`: a row that missed "
-        "one); "
-        "training minutes per data set and seed (P-KDGAN's student and teacher rows share one run; a tiled row counts "
-        "its chosen candidate's run); images/s on one whole image at a time "
+        "one); training minutes per data set and seed (P-KDGAN's student and teacher rows share one run; a tiled row "
+        "counts its chosen candidate's run); images/s on one whole image at a time "
         "(P-KDGAN: the student exported to OpenVINO, FP32; pixel baselines: numpy). Tiled models: tile size, stride "
         "and the image score's top-k chosen on validation (candidates below). GANs: "
         + ("; ".join(f"{label[b]} {b}" for b in budgets) if label else (budgets[0] if budgets else "none"))
