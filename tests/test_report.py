@@ -481,7 +481,7 @@ def test_tried_table_compares_each_setting_with_the_default_on_the_cells_both_ra
     assert tried.teacher_weights_line([record], [better]) == [
         "| the teacher of its best validation (`restore_best_teacher`) | 1 | +3.0 | +2.0 |"
     ]
-    assert tried.tried_table([], [], [], []) == []
+    assert tried.tried_table([], [], [], [], []) == []
     paper = tried.tried_table([], [], [], [], rows)  # the same sweep rows at the configs' budget: marked
     assert paper[2:] == ["| `distill_inputs=noise`, configs' budget | 2 | +1.0 | +2.0 |"]
 

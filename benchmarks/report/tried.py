@@ -136,10 +136,10 @@ def tried_table(
     hints: list[dict],
     last: list[dict],
     best: list[dict],
-    distill_inputs_paper: list[dict] = (),
+    distill_inputs_paper: list[dict],
 ) -> list[str]:
     """The table of :mod:`tried` (empty when nothing was measured); ``distill_inputs_paper``: the distillation-inputs
     sweep at the configs' budget, its rows marked so."""
-    lines = distill_inputs_lines(distill_inputs) + distill_inputs_lines(list(distill_inputs_paper), PAPER_MARK)
+    lines = distill_inputs_lines(distill_inputs) + distill_inputs_lines(distill_inputs_paper, PAPER_MARK)
     lines += hint_lines(hints) + teacher_weights_line(last, best)
     return [*HEADER, *lines] if lines else []
