@@ -201,3 +201,52 @@ def test_frozen_phase_without_a_trained_teacher_is_refused(digits, tmp_path, mak
     engine = Engine(max_epochs=5, accelerator="cpu", logger=False, default_root_dir=tmp_path)
     with pytest.raises(ValueError, match="never trained"):
         engine.fit(model, datamodule=digits)
+
+
+@pytest.mark.slow
+def test_without_distillation_the_student_trains_alone_and_the_teacher_never_runs(digits, tmp_path, make_model):
+    """The README's student-alone recipe: no teacher phase, no distillation weight, so no teacher is needed."""
+    model = make_model(
+        teacher_epochs=0, frozen_epochs=2, joint_epochs=0, w_distill_latent=0.0, w_distill_reconstruction=0.0
+    )
+    teacher_calls = []
+    model.model.teacher.register_forward_hook(lambda *_: teacher_calls.append(1))
+    teacher = {k: v.clone() for k, v in model.model.teacher.state_dict().items()}
+    student = {k: v.clone() for k, v in model.model.student.state_dict().items()}
+    engine = Engine(max_epochs=2, accelerator="cpu", logger=False, default_root_dir=tmp_path)
+    engine.fit(model, datamodule=digits)
+    assert not teacher_calls
+    assert all(torch.equal(v, model.model.teacher.state_dict()[k]) for k, v in teacher.items())
+    assert any(not torch.equal(v, model.model.student.state_dict()[k]) for k, v in student.items())
+
+
+class TeacherValidations(Callback):
+    """Counts the teacher's forward passes in every validation after the sanity check, with the logged AUROC."""
+
+    def __init__(self, teacher):
+        self.calls = 0
+        teacher.register_forward_hook(lambda *_: setattr(self, "calls", self.calls + 1))
+        self.validations = []
+
+    def on_validation_epoch_start(self, trainer, pl_module):
+        self._before = self.calls
+
+    def on_validation_end(self, trainer, pl_module):
+        if not trainer.sanity_checking:
+            logged = float(trainer.callback_metrics["val/teacher/latent_AUROC"])
+            self.validations.append((pl_module.phase, self.calls - self._before, logged))
+
+
+@pytest.mark.slow
+def test_validation_scores_the_frozen_teacher_once_and_logs_it_at_every_validation(digits, tmp_path, make_model):
+    model = make_model(teacher_epochs=1, frozen_epochs=3, joint_epochs=1)
+    recorder = TeacherValidations(model.model.teacher)
+    engine = Engine(max_epochs=5, accelerator="cpu", logger=False, default_root_dir=tmp_path, callbacks=[recorder])
+    engine.fit(model, datamodule=digits)
+    phases, calls, logged = zip(*recorder.validations, strict=True)
+    assert phases == (Phase.TEACHER, Phase.FROZEN, Phase.FROZEN, Phase.FROZEN, Phase.JOINT)
+    assert calls[0] > 0
+    assert calls[1] > 0
+    assert calls[2:4] == (0, 0)  # the frozen teacher cannot have changed since its first frozen validation
+    assert calls[4] > 0
+    assert logged[1] == logged[2] == logged[3]

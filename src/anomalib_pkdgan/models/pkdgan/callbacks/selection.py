@@ -10,7 +10,10 @@ has masks, it also keeps the anomaly-map smoothing with the highest pixel AUROC.
 logger Anomalib is given (TensorBoard, CSV, MLflow, W&B) records them, each validation logs:
 
 * ``val/student/latent_AUROC``, ``val/student/reconstruction_AUROC``: the student's image AUROC with each score
-  (where the validation set holds both labels), and ``val/teacher/...`` the same for the teacher;
+  (where the validation set holds both labels), and ``val/teacher/...`` the same for the teacher. The teacher is
+  scored only when it may have changed: every validation of the teacher and joint phases, the first of the frozen
+  phase (later ones log the same values again), and never when it was neither trained nor loaded (a student
+  trained alone, with no distillation weight);
 * ``val/score_type``: the score the student reports, 0 for latent and 1 for reconstruction;
 * ``val/anomaly_map_sigma``: the anomaly map's smoothing;
 * ``val/kept_step``: with ``best_weights``, the training batch after which the best validation so far ran: the
@@ -42,7 +45,7 @@ from ..anomaly_map import ScoreType
 from ..tiling import TOP_K_CHOICES
 from .best_weights import BestTeacher, BestValidation
 from .schedule import DistillationModule, Phase
-from .validation_scores import best_map_sigma, score_aurocs, score_validation_set
+from .validation_scores import ValidationScores, best_map_sigma, score_aurocs, score_validation_set
 
 logger = logging.getLogger(__name__)
 
@@ -77,12 +80,13 @@ class ScoreSelection(Callback):
         self.best = BestValidation()
         self.teacher = BestTeacher()
         self._pending: float | None = None  # this validation's image AUROC, offered once the post-processor is done
+        self._frozen_teacher: dict[ScoreType, float] | None = None  # the frozen teacher's AUROCs, once scored
 
     def setup(self, trainer: Trainer, pl_module: LightningModule, stage: str) -> None:
         """Forget the validations of an earlier fit (a resumed fit then loads its own, see :meth:`load_state_dict`)."""
         del trainer, pl_module
         if stage == "fit":
-            self.best, self.teacher, self._pending = BestValidation(), BestTeacher(), None
+            self.best, self.teacher, self._pending, self._frozen_teacher = BestValidation(), BestTeacher(), None, None
 
     def state_dict(self) -> dict[str, Any]:
         """Return the best validation so far and the best teacher, saved in Lightning checkpoints."""
@@ -109,7 +113,10 @@ class ScoreSelection(Callback):
         loaders = trainer.val_dataloaders
         batches = chain.from_iterable(loaders if isinstance(loaders, list) else [loaders])  # streamed, not stored
         top_ks = TOP_K_CHOICES if tiled_choice else (model.model.tile_top_k,)
-        validation = score_validation_set(model.model, batches, transform, model.device, top_ks)
+        if model.phase != Phase.FROZEN:
+            self._frozen_teacher = None  # the teacher trains: score it at every validation
+        scores_teacher = self._scores_teacher(model)
+        validation = score_validation_set(model.model, batches, transform, model.device, top_ks, scores_teacher)
         aurocs = {top_k: score_aurocs(scores, validation.labels) for top_k, scores in validation.scores.items()}
         if self.score or tiled_choice:
             self._choose_score(trainer, model, aurocs)
@@ -123,7 +130,7 @@ class ScoreSelection(Callback):
             values = ", ".join(f"sigma {value:g}: {auroc:.4f}" for value, auroc in pixel_aurocs.items())
             logger.info("PKDGAN anomaly_map_sigma='auto' uses %g (validation pixel AUROC: %s).", sigma, values)
             model.model.anomaly_map_sigma = float(trainer.strategy.broadcast(sigma, src=0))
-        teacher_aurocs = score_aurocs(validation.teacher_scores, validation.labels)
+        teacher_aurocs = self._teacher_aurocs(model, validation) if scores_teacher else self._frozen_teacher
         logged: dict[str, float] = {}
         if self.best_teacher and fitting and model.phase == Phase.TEACHER and teacher_aurocs is not None:
             auroc = float(trainer.strategy.broadcast(max(teacher_aurocs.values()), src=0))
@@ -138,6 +145,25 @@ class ScoreSelection(Callback):
         logged["val/anomaly_map_sigma"] = model.model.anomaly_map_sigma
         # Rank 0's values on every rank (its choices are the ones broadcast), so the mean over ranks is rank 0's.
         pl_module.log_dict(trainer.strategy.broadcast(logged, src=0), sync_dist=True)
+
+    def _scores_teacher(self, model: DistillationModule) -> bool:
+        """Return whether this validation scores the teacher.
+
+        Not when the frozen phase has scored it already, nor when it was neither trained nor loaded (a student
+        trained alone): its scores cannot have changed.
+        """
+        if model.phase != Phase.FROZEN:
+            return True
+        plan = model.schedule.plan
+        trained = plan is None or plan.batches[0] > 0
+        return self._frozen_teacher is None and (trained or model.teacher_pretrained)
+
+    def _teacher_aurocs(self, model: DistillationModule, validation: ValidationScores) -> dict[ScoreType, float] | None:
+        """Return the teacher's AUROCs of this validation, kept for the frozen phase's later validations."""
+        aurocs = score_aurocs(validation.teacher_scores or {}, validation.labels)
+        if model.phase == Phase.FROZEN:
+            self._frozen_teacher = aurocs or {}
+        return aurocs
 
     def on_validation_epoch_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
         """Offer this validation to the best so far (the post-processor has its thresholds); log the kept step."""

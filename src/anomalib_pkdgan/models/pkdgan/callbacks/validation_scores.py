@@ -55,14 +55,15 @@ class ValidationScores:
     Attributes:
         scores: ``{top_k: {ScoreType: (N,) scores}}`` for each number of highest tile scores averaged per image
             (one entry, the model's ``tile_top_k``, unless more were asked for; all equal without a tiler).
-        teacher_scores: The teacher's ``{ScoreType: (N,) scores}`` (logged for comparison; only the student scores).
+        teacher_scores: The teacher's ``{ScoreType: (N,) scores}`` (logged for comparison; only the student scores),
+            or ``None`` when the teacher was not scored.
         labels: ``(N,)``, 1 = anomalous.
         maps: ``(N, 1, H, W)`` unsmoothed anomaly maps, or ``None`` when the validation set has no masks.
         masks: ``(N, 1, H, W)`` ground-truth masks, or ``None``.
     """
 
     scores: dict[int, dict[ScoreType, torch.Tensor]]
-    teacher_scores: dict[ScoreType, torch.Tensor]
+    teacher_scores: dict[ScoreType, torch.Tensor] | None
     labels: torch.Tensor
     maps: torch.Tensor | None = None
     masks: torch.Tensor | None = None
@@ -75,6 +76,7 @@ def score_validation_set(
     transform: Callable[[torch.Tensor], torch.Tensor] | None,
     device: torch.device,
     top_ks: Sequence[int] | None = None,
+    teacher: bool = True,
 ) -> ValidationScores:
     """Every student and teacher score (and, where masks exist, student anomaly map) of every validation image.
 
@@ -84,6 +86,7 @@ def score_validation_set(
         transform: The pre-processor's transform (the one validation batches get), or ``None``.
         device: Where the model is.
         top_ks: Numbers of highest tile scores averaged into each image's score; ``None``: the model's ``tile_top_k``.
+        teacher: Score the teacher too; ``False`` leaves ``teacher_scores`` ``None`` and saves its forward passes.
     """
     top_ks = (model.tile_top_k,) if top_ks is None else tuple(top_ks)
     scores: dict[int, dict[ScoreType, list[torch.Tensor]]] = {k: {t: [] for t in ScoreType} for k in top_ks}
@@ -99,8 +102,9 @@ def score_validation_set(
         for top_k, by_type in scores.items():
             for score_type, values in tile_scores.items():
                 by_type[score_type].append(reduce_tile_scores(values.flatten(), values.shape[1], top_k).cpu())
-        for score_type, values in model.scores(images, network="teacher")[0].items():
-            teacher_scores[score_type].append(values.cpu())
+        if teacher:
+            for score_type, values in model.scores(images, network="teacher")[0].items():
+                teacher_scores[score_type].append(values.cpu())
         labels.append(torch.as_tensor(batch.gt_label).view(-1).cpu())
         if getattr(batch, "gt_mask", None) is not None:
             mask = torch.as_tensor(batch.gt_mask).float().view(anomaly_map.shape[0], 1, *batch.gt_mask.shape[-2:])
@@ -108,11 +112,12 @@ def score_validation_set(
             masks.append(F.interpolate(mask, size=anomaly_map.shape[-2:], mode="nearest").cpu() > 0.5)
     if not labels:
         empty = {top_k: {score_type: torch.empty(0) for score_type in ScoreType} for top_k in top_ks}
-        return ValidationScores(empty, {score_type: torch.empty(0) for score_type in ScoreType}, torch.empty(0).long())
+        no_teacher = {score_type: torch.empty(0) for score_type in ScoreType} if teacher else None
+        return ValidationScores(empty, no_teacher, torch.empty(0).long())
     has_masks = len(masks) == len(labels) and bool(torch.cat(masks).any())
     return ValidationScores(
         scores={k: {t: torch.cat(values) for t, values in by_type.items()} for k, by_type in scores.items()},
-        teacher_scores={score_type: torch.cat(values) for score_type, values in teacher_scores.items()},
+        teacher_scores={t: torch.cat(values) for t, values in teacher_scores.items()} if teacher else None,
         labels=torch.cat(labels).long(),
         maps=torch.cat(maps) if has_masks else None,
         masks=torch.cat(masks) if has_masks else None,
