@@ -17,7 +17,7 @@ import pathlib
 import shutil
 from collections import defaultdict
 from pathlib import Path
-from statistics import mean
+from statistics import mean, median
 from types import SimpleNamespace
 
 import pytest
@@ -333,6 +333,20 @@ def test_summary_rows_add_an_all_row_only_over_several_data_sets(report):
     assert [row.split(" | ")[1] for row in report.paired.summary_rows(alone, "reduced")] == [
         report.scoring.NAMES[datasets[0]]
     ]
+
+
+def test_summary_rows_give_the_training_minutes_of_the_student_alone_and_of_pkdgan_with_its_teacher(report):
+    runs = read_jsonl(FIXTURE / "defaults_b8" / "oneclass_details.jsonl")
+    seconds = {(r["dataset"], r["normal_class"], r["seed"], r["variant"]): r["train_seconds"] for r in runs}
+    mnist = [key[:3] for key in seconds if key[3] == "pkdgan" and key[0] == "mnist"]
+    alone = median(seconds[(*run, "student_alone")] for run in mnist) / 60
+    distilled = median(seconds[(*run, "teacher")] + seconds[(*run, "pkdgan")] for run in mnist) / 60
+    row = next(row for row in report.paired.summary_rows(runs, "reduced") if row.split(" | ")[1] == "MNIST")
+    assert row.endswith(f"| {alone:.1f} / {distilled:.1f} |")
+    # a run whose teacher has no time is left out, not counted as a teacher that cost nothing
+    no_teacher = [r for r in runs if not (r["variant"] == "teacher" and r["dataset"] == "mnist")]
+    assert report.paired.training_minutes(no_teacher, "mnist") is None
+    assert report.paired.training_minutes(no_teacher) == report.paired.training_minutes(runs, "fashion_mnist")
 
 
 def test_bootstrap_interval_is_ordered_and_contains_the_mean(report):

@@ -21,7 +21,7 @@ Example:
 
 from collections import defaultdict
 from dataclasses import dataclass
-from statistics import mean
+from statistics import mean, median
 
 import numpy as np
 
@@ -29,6 +29,12 @@ from benchmarks.report.scoring import NAMES, auto_test_auroc
 
 RIVALS = (("student_alone", "the student alone"), ("kd_frozen", "single-step distillation (`kd_frozen`)"))
 """The students P-KDGAN is compared with, and their names in the text."""
+MINUTES_NOTE = (
+    "Training minutes are the median wall time of a class's run on the benchmark's 2 CPU cores; P-KDGAN's include "
+    "training its teacher, which a user without a teacher checkpoint trains first, and all include the benchmark's "
+    "scoring of its validation and test images after every epoch (for the best-epoch columns)."
+)
+"""What the training-minutes column measures."""
 RESAMPLES = 10_000
 SEED = 0
 
@@ -78,9 +84,42 @@ def interval(paired: Paired) -> str:
     return f"{paired.mean:+.1f} [{paired.low:+.1f}, {paired.high:+.1f}]"
 
 
+def training_minutes(runs: list[dict], dataset: str | None = None) -> tuple[float, float] | None:
+    """Median training minutes of the student alone and of P-KDGAN with its teacher, over the runs that have both
+    and the teacher (of ``dataset``, or of every data set); None if there are none.
+
+    The median, as a run slowed by other work on the machine would pull a mean.
+
+    A user without a teacher checkpoint trains the teacher before P-KDGAN's student, so its minutes count for
+    P-KDGAN; the benchmark trains it once per (data set, class, seed) and shares it (``train_seconds`` of the
+    ``teacher`` run).
+
+    Example:
+        >>> runs = [{"dataset": "mnist", "normal_class": 0, "seed": 0, "variant": v, "train_seconds": s}
+        ...         for v, s in (("teacher", 600), ("pkdgan", 300), ("student_alone", 120))]
+        >>> training_minutes(runs)
+        (2.0, 15.0)
+    """
+    seconds = {
+        (r["dataset"], int(r["normal_class"]), int(r["seed"]), r["variant"]): float(r["train_seconds"])
+        for r in runs
+        if dataset in {None, r["dataset"]} and r.get("train_seconds") is not None
+    }
+    complete = [
+        key[:3]
+        for key in seconds
+        if key[3] == "pkdgan" and (*key[:3], "teacher") in seconds and (*key[:3], "student_alone") in seconds
+    ]
+    if not complete:
+        return None
+    alone = median(seconds[(*run, "student_alone")] for run in complete) / 60
+    distilled = median(seconds[(*run, "teacher")] + seconds[(*run, "pkdgan")] for run in complete) / 60
+    return alone, distilled
+
+
 def summary_rows(runs: list[dict], budget: str) -> list[str]:
-    """One row per data set with paired cells and, if there are several, one over all of them: cells, and each
-    rival's mean difference with its interval."""
+    """One row per data set with paired cells and, if there are several, one over all of them: cells, each
+    rival's mean difference with its interval, and the training minutes of the student alone and of P-KDGAN."""
 
     def row(dataset: str | None) -> str | None:
         paired = [paired_differences(runs, rival, dataset) for rival, _ in RIVALS]
@@ -89,6 +128,8 @@ def summary_rows(runs: list[dict], budget: str) -> list[str]:
         cells = max(len(p.cells) for p in paired if p is not None)
         name = "all" if dataset is None else NAMES.get(dataset, dataset)
         shown = [interval(p) if p is not None else "-" for p in paired]
+        minutes = training_minutes(runs, dataset)
+        shown.append("-" if minutes is None else f"{minutes[0]:.1f} / {minutes[1]:.1f}")
         return f"| {budget} | {name} | {cells} | " + " | ".join(shown) + " |"
 
     rows = [line for dataset in sorted({r["dataset"] for r in runs}) if (line := row(dataset))]
@@ -96,8 +137,9 @@ def summary_rows(runs: list[dict], budget: str) -> list[str]:
 
 
 SUMMARY_HEADER = [
-    "| budget | data set | cells (data set, class) | P-KDGAN minus student alone | P-KDGAN minus kd_frozen |",
-    "|---|---|---|---|---|",
+    "| budget | data set | cells (data set, class) | P-KDGAN minus student alone | P-KDGAN minus kd_frozen "
+    "| training minutes: student alone / P-KDGAN with its teacher |",
+    "|---|---|---|---|---|---|",
 ]
 
 

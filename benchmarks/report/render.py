@@ -28,6 +28,7 @@ from benchmarks.report.costs import cost_table, costs, wide_students
 from benchmarks.report.large_images import large_image_table
 from benchmarks.report.load import DEFAULTS_GRID, PAPER_BUDGET, Results, load_results
 from benchmarks.report.paired import (
+    MINUTES_NOTE,
     RESAMPLES,
     RIVALS,
     SEED,
@@ -120,7 +121,8 @@ def headline(results: Results, page_link: str) -> str:
         "",
         "What the distillation buys: P-KDGAN minus the same student trained alone, and minus single-step "
         "distillation from the frozen teacher (`kd_frozen`), in AUROC points, paired per (data set, class); mean "
-        f"over cells with a paired bootstrap 95% interval ([per cell]({page_link}#what-the-distillation-buys)).\n",
+        f"over cells with a paired bootstrap 95% interval ([per cell]({page_link}#what-the-distillation-buys)); "
+        f"and what each costs to train. {MINUTES_NOTE}\n",
         *SUMMARY_HEADER,
     ]
     for _, name, _, runs in grids:
@@ -156,7 +158,8 @@ def distillation_section(results: Results) -> list[str]:
         f"P-KDGAN minus {rivals}, in test AUROC points (the score `auto` keeps, as the product scores), on the "
         "grids of the configs' students. Runs are paired by (data set, class, seed); a class's difference is the "
         "mean over the seeds both variants ran, so every (data set, class) counts once. The interval is a paired "
-        f"bootstrap 95% interval of the mean over cells ({RESAMPLES:,} resamples of the cells, numpy seed {SEED}).\n",
+        f"bootstrap 95% interval of the mean over cells ({RESAMPLES:,} resamples of the cells, numpy seed {SEED}). "
+        f"{MINUTES_NOTE}\n",
         *SUMMARY_HEADER,
     ]
     for _, name, _, runs in grids:
