@@ -269,3 +269,21 @@ def test_validation_scores_the_frozen_teacher_once_and_logs_it_at_every_validati
     assert calls[2:4] == (0, 0)  # the frozen teacher cannot have changed since its first frozen validation
     assert calls[4] > 0
     assert logged[1] == logged[2] == logged[3]
+
+
+@pytest.mark.slow
+def test_a_validate_after_fit_scores_the_teacher_it_is_given(digits, tmp_path, make_model, monkeypatch):
+    """The frozen teacher's AUROCs are kept within a fit only: a later ``validate`` may run on other weights."""
+    model = make_model(teacher_epochs=1, frozen_epochs=1, joint_epochs=0)
+    recorder = TeacherValidations(count_teacher_calls(monkeypatch, model))
+    engine = Engine(max_epochs=2, accelerator="cpu", logger=False, default_root_dir=tmp_path, callbacks=[recorder])
+    engine.fit(model, datamodule=digits)
+    assert model.phase == Phase.FROZEN
+    with torch.no_grad():
+        for parameter in model.model.teacher.parameters():
+            parameter.add_(torch.randn_like(parameter))  # other teacher weights, as a loaded checkpoint would bring
+    engine.validate(model, datamodule=digits)
+    phases, calls, logged = zip(*recorder.validations, strict=True)
+    assert phases[-1] == Phase.FROZEN
+    assert calls[-1] > 0
+    assert logged[-1] != logged[-2]

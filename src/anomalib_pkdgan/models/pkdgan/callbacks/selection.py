@@ -83,10 +83,14 @@ class ScoreSelection(Callback):
         self._frozen_teacher: dict[ScoreType, float] | None = None  # the frozen teacher's AUROCs, once scored
 
     def setup(self, trainer: Trainer, pl_module: LightningModule, stage: str) -> None:
-        """Forget the validations of an earlier fit (a resumed fit then loads its own, see :meth:`load_state_dict`)."""
+        """Forget the validations of an earlier fit (a resumed fit then loads its own, see :meth:`load_state_dict`).
+
+        Every stage forgets the frozen teacher's AUROCs: a ``validate`` after a fit may run on other weights.
+        """
         del trainer, pl_module
+        self._frozen_teacher = None
         if stage == "fit":
-            self.best, self.teacher, self._pending, self._frozen_teacher = BestValidation(), BestTeacher(), None, None
+            self.best, self.teacher, self._pending = BestValidation(), BestTeacher(), None
 
     def state_dict(self) -> dict[str, Any]:
         """Return the best validation so far and the best teacher, saved in Lightning checkpoints."""
@@ -113,8 +117,6 @@ class ScoreSelection(Callback):
         loaders = trainer.val_dataloaders
         batches = chain.from_iterable(loaders if isinstance(loaders, list) else [loaders])  # streamed, not stored
         top_ks = TOP_K_CHOICES if tiled_choice else (model.model.tile_top_k,)
-        if model.phase != Phase.FROZEN:
-            self._frozen_teacher = None  # the teacher trains: score it at every validation
         scores_teacher = self._scores_teacher(model)
         validation = score_validation_set(model.model, batches, transform, model.device, top_ks, scores_teacher)
         aurocs = {top_k: score_aurocs(scores, validation.labels) for top_k, scores in validation.scores.items()}
