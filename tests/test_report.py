@@ -556,3 +556,28 @@ def test_distill_inputs_section_has_a_row_per_cell_and_changes_against_alone_and
     assert "| `noise` | `normal` | 2 | +5.0 | +5.0 |" in text
     assert "| `normal` | `alone` | 2 | -2.0 | -2.0 |" in text
     assert not [line for line in text.splitlines() if line.startswith("| `alone` |")]  # a reference, never a setting
+
+
+def test_teacher_lead_rows_split_the_runs_by_the_teachers_validation_lead(report):
+    runs = read_jsonl(FIXTURE / "defaults_b8" / "oneclass_details.jsonl")
+    variants = {(r["dataset"], r["normal_class"], r["seed"]): set() for r in runs}
+    for r in runs:
+        variants[(r["dataset"], r["normal_class"], r["seed"])].add(r["variant"])
+    complete = sum({"teacher", "student_alone", "pkdgan"} <= v for v in variants.values())
+    rows = report.paired.teacher_lead_rows(runs, "reduced")
+    assert sum(int(row.split(" | ")[2]) for row in rows) == complete
+    # a teacher perfect on validation beats every student: one side, with every run's test difference
+    perfect = [{**r, "val_auroc_latent": 1.0} if r["variant"] == "teacher" else r for r in runs]
+    (row,) = report.paired.teacher_lead_rows(perfect, "reduced")
+    assert row.split(" | ")[1:3] == ["beats the student alone", str(complete)]
+    test = {
+        (r["dataset"], r["normal_class"], r["seed"], r["variant"]): 100 * report.scoring.auto_test_auroc(r)
+        for r in runs
+    }
+    gains = [v - test[(*k[:3], "student_alone")] for k, v in test.items() if k[3] == "pkdgan"]
+    assert row.split(" | ")[4].startswith(f"{mean(gains):+.1f} [")
+    worthless = [
+        {**r, "val_auroc_latent": 0.0, "val_auroc_reconstruction": 0.0} if r["variant"] == "teacher" else r
+        for r in runs
+    ]
+    assert [row.split(" | ")[1] for row in report.paired.teacher_lead_rows(worthless, "reduced")] == ["does not"]

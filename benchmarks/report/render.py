@@ -28,6 +28,7 @@ from benchmarks.report.costs import cost_table, costs, wide_students
 from benchmarks.report.large_images import large_image_table
 from benchmarks.report.load import DEFAULTS_GRID, PAPER_BUDGET, Results, load_results
 from benchmarks.report.paired import (
+    LEAD_HEADER,
     MINUTES_NOTE,
     RESAMPLES,
     RIVALS,
@@ -36,6 +37,7 @@ from benchmarks.report.paired import (
     cell_table,
     same_student_as_kd_frozen,
     summary_rows,
+    teacher_lead_rows,
 )
 from benchmarks.report.plots import plot, plot_cost, plot_histograms
 from benchmarks.report.scoring import NAMES, auto_test_auroc, listing
@@ -164,6 +166,15 @@ def distillation_section(results: Results) -> list[str]:
     ]
     for _, name, _, runs in grids:
         lines += summary_rows(runs, name)
+    lines += [
+        "",
+        "Split by whether the teacher beats the same student trained alone on validation (each with the score it "
+        "keeps), a split known before any test image is scored. The interval is a bootstrap 95% interval over the "
+        "runs of each side.\n",
+        *LEAD_HEADER,
+    ]
+    for _, name, _, runs in grids:
+        lines += teacher_lead_rows(runs, name)
     lines.append("")
     for _, name, _, runs in grids:
         same, pairs = same_student_as_kd_frozen(runs)
