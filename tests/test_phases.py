@@ -279,9 +279,10 @@ def test_a_validate_after_fit_scores_the_teacher_it_is_given(digits, tmp_path, m
     engine = Engine(max_epochs=2, accelerator="cpu", logger=False, default_root_dir=tmp_path, callbacks=[recorder])
     engine.fit(model, datamodule=digits)
     assert model.phase == Phase.FROZEN
+    generator = torch.Generator().manual_seed(0)  # the same other weights every run: no chance-equal AUROC flake
     with torch.no_grad():
-        for parameter in model.model.teacher.parameters():
-            parameter.add_(torch.randn_like(parameter))  # other teacher weights, as a loaded checkpoint would bring
+        for parameter in model.model.teacher.parameters():  # other teacher weights, as a loaded checkpoint would bring
+            parameter.add_(torch.randn(parameter.shape, generator=generator))
     engine.validate(model, datamodule=digits)
     phases, calls, logged = zip(*recorder.validations, strict=True)
     assert phases[-1] == Phase.FROZEN
