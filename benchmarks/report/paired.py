@@ -59,18 +59,29 @@ def bootstrap_interval(values: list[float], resamples: int = RESAMPLES, seed: in
     return float(low), float(high)
 
 
+def runs_by_key(runs: list[dict], dataset: str | None = None) -> dict[tuple[str, int, int], dict[str, dict]]:
+    """The records of each run (data set, class, seed) by variant, in sorted run order (of ``dataset``, or of
+    every data set); a variant recorded twice for a run keeps its last record.
+
+    Example:
+        >>> runs = [{"dataset": "mnist", "normal_class": "1", "seed": 0, "variant": v} for v in ("pkdgan", "teacher")]
+        >>> {run: sorted(variants) for run, variants in runs_by_key(runs).items()}
+        {('mnist', 1, 0): ['pkdgan', 'teacher']}
+    """
+    by_run: dict[tuple[str, int, int], dict[str, dict]] = defaultdict(dict)
+    for r in runs:
+        if dataset in {None, r["dataset"]}:
+            by_run[(r["dataset"], int(r["normal_class"]), int(r["seed"]))][r["variant"]] = r
+    return dict(sorted(by_run.items()))
+
+
 def paired_differences(runs: list[dict], rival: str, dataset: str | None = None) -> Paired | None:
     """P-KDGAN minus ``rival`` over the cells both ran (of ``dataset``, or of every data set); None if none."""
-    aurocs = {
-        (r["dataset"], int(r["normal_class"]), int(r["seed"]), r["variant"]): 100 * auto_test_auroc(r)
-        for r in runs
-        if dataset in {None, r["dataset"]}
-    }
     by_cell: dict[tuple[str, int], list[float]] = defaultdict(list)
-    for (name, normal_class, seed, variant), value in sorted(aurocs.items()):
-        other = aurocs.get((name, normal_class, seed, rival))
-        if variant == "pkdgan" and other is not None:
-            by_cell[(name, normal_class)].append(value - other)
+    for (name, normal_class, _), variants in runs_by_key(runs, dataset).items():
+        if {"pkdgan", rival} <= variants.keys():
+            distilled, other = (100 * auto_test_auroc(variants[v]) for v in ("pkdgan", rival))
+            by_cell[(name, normal_class)].append(distilled - other)
     if not by_cell:
         return None
     cells = {cell: mean(diffs) for cell, diffs in by_cell.items()}
@@ -100,20 +111,16 @@ def training_minutes(runs: list[dict], dataset: str | None = None) -> tuple[floa
         >>> training_minutes(runs)
         (2.0, 15.0)
     """
-    seconds = {
-        (r["dataset"], int(r["normal_class"]), int(r["seed"]), r["variant"]): float(r["train_seconds"])
-        for r in runs
-        if dataset in {None, r["dataset"]} and r.get("train_seconds") is not None
-    }
-    complete = [
-        key[:3]
-        for key in seconds
-        if key[3] == "pkdgan" and (*key[:3], "teacher") in seconds and (*key[:3], "student_alone") in seconds
+    needed = ("teacher", "student_alone", "pkdgan")
+    seconds = [
+        {v: float(variants[v]["train_seconds"]) for v in needed}
+        for variants in runs_by_key(runs, dataset).values()
+        if all(variants.get(v, {}).get("train_seconds") is not None for v in needed)
     ]
-    if not complete:
+    if not seconds:
         return None
-    alone = median(seconds[(*run, "student_alone")] for run in complete) / 60
-    distilled = median(seconds[(*run, "teacher")] + seconds[(*run, "pkdgan")] for run in complete) / 60
+    alone = median(run["student_alone"] for run in seconds) / 60
+    distilled = median(run["teacher"] + run["pkdgan"] for run in seconds) / 60
     return alone, distilled
 
 
@@ -166,11 +173,8 @@ def teacher_lead_rows(runs: list[dict], budget: str) -> list[str]:
         >>> teacher_lead_rows(runs, "reduced")
         ['| reduced | beats the student alone | 1 | +5.0 | +3.0 [+3.0, +3.0] |']
     """
-    by_run: dict[tuple[str, int, int], dict[str, dict]] = defaultdict(dict)
-    for r in runs:
-        by_run[(r["dataset"], int(r["normal_class"]), int(r["seed"]))][r["variant"]] = r
     sides: dict[bool, list[tuple[float, float]]] = defaultdict(list)
-    for variants in by_run.values():
+    for variants in runs_by_key(runs).values():
         if not {"teacher", "student_alone", "pkdgan"} <= variants.keys():
             continue
         lead = validation_auroc(variants["teacher"]) - validation_auroc(variants["student_alone"])
@@ -198,12 +202,7 @@ def same_student_as_kd_frozen(runs: list[dict]) -> tuple[int, int]:
         >>> same_student_as_kd_frozen([{**run, "variant": "pkdgan"}, {**run, "variant": "kd_frozen"}])
         (1, 1)
     """
-    by_run = {(r["dataset"], int(r["normal_class"]), int(r["seed"]), r["variant"]): r for r in runs}
-    pairs = [
-        (r, by_run[(*key[:3], "kd_frozen")])
-        for key, r in by_run.items()
-        if key[3] == "pkdgan" and (*key[:3], "kd_frozen") in by_run
-    ]
+    pairs = [(v["pkdgan"], v["kd_frozen"]) for v in runs_by_key(runs).values() if {"pkdgan", "kd_frozen"} <= v.keys()]
     scores = ("auroc", "test_auroc_reconstruction")
     same = sum(all(a.get(k) == b.get(k) for k in scores) for a, b in pairs)
     return same, len(pairs)
