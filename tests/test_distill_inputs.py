@@ -45,6 +45,18 @@ def test_cutpaste_changes_one_rectangle_of_each_image():
         assert len(changed) == (rows.max() - rows.min() + 1) * (cols.max() - cols.min() + 1)
 
 
+
+def test_cutpaste_scales_the_rectangle_width_to_a_wide_image():
+    images = torch.stack([torch.full((1, 12, 96), float(i)) for i in range(2)])
+    widths = []
+    for seed in range(20):
+        pasted = cutpaste(images, generator=torch.Generator().manual_seed(seed))
+        cols = (pasted[0, 0] != images[0, 0]).nonzero()[:, 1]
+        widths.append(int(cols.max() - cols.min() + 1))
+    # a third of the height is 4 pixels; a third of the width is 32
+    assert max(widths) > 12 // 3
+    assert max(widths) <= 96 // 3
+
 def test_unknown_distill_inputs_is_refused_by_name(make_model):
     with pytest.raises(ValueError, match="distill_inputs must be one of normal, mixup"):
         make_model(distill_inputs="blur")
@@ -86,3 +98,17 @@ def test_training_logs_the_off_normal_terms(make_model, digits, tmp_path):
     metrics = engine.trainer.logged_metrics
     for name in ("train/distill_off/distill_latent", "train/distill_off/distill_score", "train/distill/distill_score"):
         assert torch.isfinite(metrics[name]), name
+
+
+@pytest.mark.parametrize("kind", [kind for kind in DISTILL_INPUTS if kind != "normal"])
+def test_off_normal_inputs_leave_a_training_teachers_batchnorm_statistics_alone(model_and_images, kind):
+    model, images = model_and_images
+    model.train()  # the joint phase: the teacher trains
+    with torch.no_grad():
+        teacher = model.teacher(images)
+    before = {name: buffer.clone() for name, buffer in model.teacher.named_buffers() if "running" in name}
+    DistillationLoss().off_normal(model, kind, images, teacher)
+    after = dict(model.teacher.named_buffers())
+    assert before
+    assert all(torch.equal(value, after[name]) for name, value in before.items())
+    assert model.teacher.training  # back in the mode it was in

@@ -182,3 +182,13 @@ def test_auto_teacher_width_keeps_the_deepest_stage_at_ganomalys_256_channels(si
 def test_a_teacher_width_other_than_an_integer_or_auto_is_refused():
     with pytest.raises(ValueError, match="teacher_features must be a positive integer or 'auto'"):
         Pkdgan(teacher_features="wide")
+
+
+def test_a_smoothing_set_after_the_model_moved_follows_its_dtype():
+    model = PkdganModel((16, 16), 1, teacher_features=4, teacher_latent=8, student_features=2, student_latent=4)
+    model.eval().double()
+    model.anomaly_map_sigma = 2.0  # as validation sets it during a fit, after the model moved
+    with torch.no_grad():
+        output = model(torch.rand(2, 1, 16, 16, dtype=torch.float64))
+    assert output.anomaly_map.dtype == torch.float64
+    assert output.anomaly_map.shape == (2, 1, 16, 16)

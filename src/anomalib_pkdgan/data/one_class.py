@@ -75,14 +75,14 @@ def _from_torchvision(name: str, root: Path, train: bool, download: bool) -> Cla
     return ClassificationSplit(images.contiguous(), torch.as_tensor(np.asarray(data.targets), dtype=torch.long))
 
 
-def _from_sklearn_digits(train: bool, seed: int = 0) -> ClassificationSplit:
+def _from_sklearn_digits(train: bool) -> ClassificationSplit:
     """Scikit-learn's 1,797 8x8 digits, split 2:1 into train/test per class with a fixed seed."""
     from sklearn.datasets import load_digits
 
     digits = load_digits()
     images = torch.as_tensor(np.round(digits.images * 255 / 16).astype(np.uint8)).unsqueeze(1)
     targets = torch.as_tensor(digits.target, dtype=torch.long)
-    generator = torch.Generator().manual_seed(seed)
+    generator = torch.Generator().manual_seed(0)
     is_test = torch.zeros(len(targets), dtype=torch.bool)
     for label in targets.unique():
         idx = torch.nonzero(targets == label).flatten()
@@ -178,7 +178,7 @@ class OneClassVision(AnomalibDataModule):
         eval_batch_size: Validation/test batch size.
         num_workers: Data loader workers.
         max_train_images: Use at most this many class-``k`` training images (``None``: all).
-        max_test_images: Use at most this many test images, sampled per class (``None``: all).
+        max_test_images: Use at most this many test images, drawn at random from the whole test set (``None``: all).
         augmentations: Transforms for all subsets.
         seed: Seed of the held-out and subsampling draws.
 

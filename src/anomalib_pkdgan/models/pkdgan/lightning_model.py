@@ -18,7 +18,6 @@ Example:
     >>> engine.fit(model, datamodule=datamodule)  # doctest: +SKIP
 """
 
-import logging
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -47,8 +46,6 @@ from .pre_processing import default_pre_processor
 from .tiling import TOP_K_CHOICES
 from .torch_model import PkdganModel, teacher_width
 from .training import GanTrainingMixin
-
-logger = logging.getLogger(__name__)
 
 UNSAVED_HYPERPARAMETERS = ("teacher_checkpoint", "seed")
 """Arguments with side effects (reading a file, seeding) that restoring a checkpoint must not repeat."""
@@ -255,7 +252,7 @@ class Pkdgan(GanTrainingMixin, InputFitMixin, PkdganCheckpointMixin, StudentExpo
     @staticmethod
     def configure_pre_processor(image_size: tuple[int, int] | None = None) -> PreProcessor:
         """Resize to ``image_size`` and scale to ``[-1, 1]`` (see :func:`.pre_processing.default_pre_processor`)."""
-        return default_pre_processor(image_size or (32, 32))
+        return default_pre_processor(image_size or DEFAULT_INPUT_SIZE)
 
     @property
     def phase(self) -> Phase:

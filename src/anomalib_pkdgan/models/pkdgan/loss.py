@@ -156,8 +156,8 @@ class DistillationLoss(nn.Module):
             hints: Add the hint term when ``w_hint > 0`` (``False`` for inputs run without feature maps).
 
         Returns:
-            dict[str, torch.Tensor]: ``distill_latent``, ``distill_reconstruction`` and, with hints,
-            ``distill_hint``, each weighted.
+            dict[str, torch.Tensor]: ``distill_latent``, ``distill_reconstruction``, with ``w_score`` also
+            ``distill_score`` and, with hints, ``distill_hint``, each weighted.
         """
         latent = F.mse_loss(projection(student.latent_i), teacher.latent_i) + F.mse_loss(
             projection(student.latent_o),
@@ -174,11 +174,11 @@ class DistillationLoss(nn.Module):
             if adapters is None or not student.features or len(student.features) != len(teacher.features):
                 msg = "PKDGAN hints need both networks' feature maps (forward(..., features=True)) and the adapters."
                 raise ValueError(msg)
-            hints = [
+            stages = [
                 F.mse_loss(adapter(s), t)
                 for adapter, s, t in zip(adapters, student.features, teacher.features, strict=True)
             ]
-            terms["distill_hint"] = self.w_hint * torch.stack(hints).mean()
+            terms["distill_hint"] = self.w_hint * torch.stack(stages).mean()
         return terms
 
     def off_normal(
@@ -186,7 +186,9 @@ class DistillationLoss(nn.Module):
     ) -> dict[str, torch.Tensor]:
         """Weighted terms on inputs of ``kind`` made from the normal ``images`` (see :mod:`.components.distill_inputs`).
 
-        The teacher's response to them is the target and is never trained towards the student's.
+        The teacher's response to them is the target and is never trained towards the student's. The teacher makes
+        and answers them in eval mode, also in the joint phase (where it trains): these batches leave its BatchNorm
+        statistics alone, and the target is the response it would give when scoring.
 
         Args:
             model: The :class:`~.torch_model.PkdganModel` (its teacher, student and latent projection).
@@ -195,9 +197,14 @@ class DistillationLoss(nn.Module):
             teacher: The teacher's output for ``images`` (its latents seed the ``"generated"`` inputs).
         """
         network = model.teacher
-        inputs = off_normal_inputs(kind, images, network.generator.decoder, teacher.latent_i)
-        if inputs.shape[-2:] != images.shape[-2:]:  # generated images are canvas-sized
-            inputs = network.crop(inputs)
-        with torch.no_grad():
-            target = network(inputs)
+        training = network.training
+        network.eval()
+        try:
+            inputs = off_normal_inputs(kind, images, network.generator.decoder, teacher.latent_i)
+            if inputs.shape[-2:] != images.shape[-2:]:  # generated images are canvas-sized
+                inputs = network.crop(inputs)
+            with torch.no_grad():
+                target = network(inputs)
+        finally:
+            network.train(training)
         return self(model.student(inputs), target, model.latent_projection, hints=False)

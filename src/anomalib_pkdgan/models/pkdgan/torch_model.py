@@ -197,7 +197,9 @@ class PkdganModel(nn.Module):
 
     @anomaly_map_sigma.setter
     def anomaly_map_sigma(self, sigma: float) -> None:
-        self.smooth_map = map_smoothing(sigma)
+        # Set during a fit (validation chooses sigma), when the model may sit on an accelerator or in another dtype:
+        # the new kernels follow the model's buffers.
+        self.smooth_map = map_smoothing(sigma).to(self.luma)
         self._anomaly_map_sigma = float(sigma)
 
     def to_model_channels(self, images: torch.Tensor) -> torch.Tensor:

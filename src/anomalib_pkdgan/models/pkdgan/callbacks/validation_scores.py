@@ -139,7 +139,7 @@ def best_map_sigma(maps: torch.Tensor, masks: torch.Tensor, sigmas: Sequence[flo
         >>> masks[1, :, 4:12, 4:12] = True
         >>> noisy = masks.float() + 2 * torch.rand(2, 1, 16, 16, generator=torch.Generator().manual_seed(0))
         >>> aurocs = best_map_sigma(noisy, masks)
-        >>> sorted(aurocs)  # sigma 4 needs a 25-pixel kernel: too wide for 16x16 maps
+        >>> sorted(aurocs)  # sigma 4's +-3 sigma support is 25 pixels: too wide for 16x16 maps
         [0.0, 1.0, 2.0]
         >>> aurocs[2.0] > aurocs[0.0]  # smoothing averages the noise away inside the square
         True
@@ -148,7 +148,7 @@ def best_map_sigma(maps: torch.Tensor, masks: torch.Tensor, sigmas: Sequence[flo
     step = max(1, masks.numel() // MAX_PIXELS)
     target = masks.flatten()[::step].int()
     for sigma in sigmas:
-        if 2 * math.ceil(3 * sigma) + 1 >= min(maps.shape[-2:]):  # kernel wider than the image
+        if 2 * math.ceil(3 * sigma) + 1 >= min(maps.shape[-2:]):  # its +-3 sigma support is wider than the maps
             continue
         smoothed = map_smoothing(sigma)(maps)
         aurocs[sigma] = float(binary_auroc(smoothed.flatten()[::step], target))

@@ -50,7 +50,7 @@ def mixup(images: torch.Tensor, generator: torch.Generator | None = None) -> tor
 
 
 def cutpaste(images: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-    """Paste a rectangle (sides an eighth to a third of the image's) of a partner image at a random place.
+    """Paste a rectangle (each side an eighth to a third of the image's) of a partner image at a random place.
 
     Example:
         >>> images = torch.zeros(2, 1, 24, 24)
@@ -64,7 +64,7 @@ def cutpaste(images: torch.Tensor, generator: torch.Generator | None = None) -> 
     height, width = images.shape[-2:]
     for index in range(images.shape[0]):
         sides = torch.randint(max(1, height // 8), max(2, height // 3 + 1), (2,), generator=generator)
-        h, w = int(sides[0]), min(int(sides[1]), width)
+        h, w = int(sides[0]), max(1, min(int(sides[1]) * width // height, width))  # the width scaled to the image's
         source = (
             torch.randint(0, height - h + 1, (1,), generator=generator),
             torch.randint(0, width - w + 1, (1,), generator=generator),
