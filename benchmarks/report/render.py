@@ -291,7 +291,9 @@ def distill_inputs_section(results: Results) -> list[str]:
         "E = 3, batch 8): `alone` is the student without distillation; the others are P-KDGAN with `distill_inputs` "
         "(`normal` is the paper's loss) and, after a colon, `w_distill_score`. Settings ran on the hard classes first "
         "and, where they gained on validation, on more classes; an empty entry was not run. A setting is chosen by "
-        "validation only.\n",
+        "validation only. The rows of the off-normal settings (all but `normal`) predate the fix that has the teacher "
+        "make and answer those inputs in eval mode: in their joint phase the inputs also moved the teacher's "
+        "BatchNorm statistics (CHANGELOG, Fixed).\n",
         "\n".join(rows) + "\n",
         "Mean change in points over the cells both ran, with a paired bootstrap 95% interval from "
         f"{MIN_CELLS_FOR_INTERVAL} cells on:\n",
