@@ -45,7 +45,7 @@ from ..anomaly_map import ScoreType
 from ..tiling import TOP_K_CHOICES
 from .best_weights import BestTeacher, BestValidation
 from .schedule import DistillationModule, Phase
-from .validation_scores import ValidationScores, best_map_sigma, score_aurocs, score_validation_set
+from .validation_scores import ValidationScores, best_map_sigma, score_aurocs, score_preference, score_validation_set
 
 logger = logging.getLogger(__name__)
 
@@ -242,9 +242,7 @@ class ScoreSelection(Callback):
                 model.model.score_type.value,
             )
             return
-        score_type, top_k = max(
-            options, key=lambda option: (options[option], option[0] == ScoreType.LATENT, -option[1])
-        )
+        score_type, top_k = max(options, key=lambda option: score_preference(options[option], *option))
         tiled = len(aurocs) > 1
         values = ", ".join(
             f"{kind.value}{f' top {k}' if tiled else ''} {value:.4f}" for (kind, k), value in options.items()

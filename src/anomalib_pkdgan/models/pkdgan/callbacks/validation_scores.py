@@ -43,9 +43,14 @@ def score_aurocs(scores: dict[ScoreType, torch.Tensor], labels: torch.Tensor) ->
     return {score_type: float(binary_auroc(values, labels.int())) for score_type, values in scores.items()}
 
 
+def score_preference(auroc: float, score_type: ScoreType, top_k: int = 1) -> tuple[float, bool, int]:
+    """Sort key of a validation choice: the higher AUROC first, then the latent score, then fewer tiles."""
+    return auroc, score_type == ScoreType.LATENT, -top_k
+
+
 def best_score_type(aurocs: dict[ScoreType, float]) -> ScoreType:
     """Return the score type with the highest AUROC (from :func:`score_aurocs`); ties go to latent."""
-    return max(ScoreType, key=lambda score_type: (aurocs[score_type], score_type == ScoreType.LATENT))
+    return max(ScoreType, key=lambda score_type: score_preference(aurocs[score_type], score_type))
 
 
 @dataclass
