@@ -23,6 +23,7 @@ from anomalib.models.components import GaussianBlur2d
 from torch import nn
 
 from .components.gan_network import GanNetwork
+from .tiling import tile_grid
 
 
 class ScoreType(str, Enum):
@@ -50,6 +51,36 @@ def network_scores(gan: GanNetwork, images: torch.Tensor) -> tuple[dict[ScoreTyp
         ScoreType.RECONSTRUCTION: anomaly_map.flatten(1).mean(dim=1),
     }
     return scores, anomaly_map
+
+
+def tiled_network_scores(
+    gan: GanNetwork, images: torch.Tensor, tiling: tuple[int, int] | None = None
+) -> tuple[dict[ScoreType, torch.Tensor], torch.Tensor]:
+    """Every score of every tile of ``gan`` on whole ``images`` (with its channel count), and their anomaly map.
+
+    Args:
+        gan: The network that scores (the student, or the teacher).
+        images: Whole images ``(B, C, H, W)``.
+        tiling: ``(tile_size, stride)`` of the model's tiler (see :func:`.tiling.check_tiler`); ``None``: no tiles.
+
+    Returns:
+        ``({ScoreType: (B, T) scores of each image's T tiles}, anomaly_map (B, 1, H, W))``, the map stitched from
+        the tiles' and unsmoothed; ``T`` is 1 without tiles.
+
+    Example:
+        >>> gan = GanNetwork((16, 16), 1, n_features=4, latent_vec_size=8)
+        >>> scores, anomaly_map = tiled_network_scores(gan, torch.zeros(2, 1, 32, 32), tiling=(16, 16))
+        >>> scores[ScoreType.LATENT].shape, anomaly_map.shape
+        (torch.Size([2, 4]), torch.Size([2, 1, 32, 32]))
+    """
+    if tiling is None:
+        scores, anomaly_map = network_scores(gan, images)
+        return {score_type: values.unsqueeze(1) for score_type, values in scores.items()}, anomaly_map
+    grid = tile_grid((int(images.shape[-2]), int(images.shape[-1])), *tiling)
+    scores, tile_maps = network_scores(gan, grid.tile(images))
+    return {score_type: values.view(-1, grid.num_tiles) for score_type, values in scores.items()}, grid.untile(
+        tile_maps
+    )
 
 
 class SeparableGaussianBlur(nn.Module):

@@ -25,7 +25,7 @@ import torch
 from anomalib.data import InferenceBatch
 from torch import nn
 
-from .anomaly_map import ScoreType, map_smoothing, network_scores
+from .anomaly_map import ScoreType, map_smoothing, tiled_network_scores
 from .components.gan_network import MIN_CANVAS, GanNetwork, canvas_size
 from .components.hints import HintAdapters
 from .pre_processing import LUMA, convert_channels
@@ -179,16 +179,8 @@ class PkdganModel(nn.Module):
         if network not in {"student", "teacher"}:
             msg = f"network must be 'student' or 'teacher', got {network!r}."
             raise ValueError(msg)
-        images = self.to_model_channels(images)
-        if self._tiler is None:
-            scores, anomaly_map = network_scores(getattr(self, network), images)
-            return {score_type: values.unsqueeze(1) for score_type, values in scores.items()}, anomaly_map
-        tile_size, stride = check_tiler(self._tiler, self.student.input_size)
-        grid = tile_grid((int(images.shape[-2]), int(images.shape[-1])), tile_size, stride)
-        scores, tile_maps = network_scores(getattr(self, network), grid.tile(images))
-        return {score_type: values.view(-1, grid.num_tiles) for score_type, values in scores.items()}, grid.untile(
-            tile_maps
-        )
+        tiling = None if self._tiler is None else check_tiler(self._tiler, self.student.input_size)
+        return tiled_network_scores(getattr(self, network), self.to_model_channels(images), tiling)
 
     @property
     def anomaly_map_sigma(self) -> float:

@@ -21,9 +21,9 @@ import torch
 from anomalib.data import InferenceBatch
 from torch import nn
 
-from ..anomaly_map import network_scores
+from ..anomaly_map import tiled_network_scores
 from ..pre_processing import convert_channels
-from ..tiling import check_tiler, reduce_tile_scores, tile_grid
+from ..tiling import check_tiler, reduce_tile_scores
 from ..torch_model import PkdganModel
 
 
@@ -56,13 +56,10 @@ class StudentScorer(nn.Module):
     def forward(self, images: torch.Tensor) -> InferenceBatch:
         """Score pre-processed images, as :meth:`PkdganModel.forward` (whole images cut into tiles, with a tiler)."""
         images = convert_channels(images, self.num_input_channels, self.luma)
-        if self.tiling is None:
-            scores, anomaly_map = network_scores(self.student, images)
-            return InferenceBatch(pred_score=scores[self.score_type], anomaly_map=self.smooth_map(anomaly_map))
-        grid = tile_grid((int(images.shape[-2]), int(images.shape[-1])), *self.tiling)
-        scores, tile_maps = network_scores(self.student, grid.tile(images))
-        score = reduce_tile_scores(scores[self.score_type], grid.num_tiles, self.tile_top_k)
-        return InferenceBatch(pred_score=score, anomaly_map=self.smooth_map(grid.untile(tile_maps)))
+        scores, anomaly_map = tiled_network_scores(self.student, images, self.tiling)
+        tiles = scores[self.score_type]
+        score = reduce_tile_scores(tiles.flatten(), tiles.shape[1], self.tile_top_k)
+        return InferenceBatch(pred_score=score, anomaly_map=self.smooth_map(anomaly_map))
 
 
 class StudentInference(nn.Module):
