@@ -45,7 +45,6 @@ def test_cutpaste_changes_one_rectangle_of_each_image():
         assert len(changed) == (rows.max() - rows.min() + 1) * (cols.max() - cols.min() + 1)
 
 
-
 def test_cutpaste_scales_the_rectangle_width_to_a_wide_image():
     images = torch.stack([torch.full((1, 12, 96), float(i)) for i in range(2)])
     widths = []
@@ -56,6 +55,7 @@ def test_cutpaste_scales_the_rectangle_width_to_a_wide_image():
     # a third of the height is 4 pixels; a third of the width is 32
     assert max(widths) > 12 // 3
     assert max(widths) <= 96 // 3
+
 
 def test_unknown_distill_inputs_is_refused_by_name(make_model):
     with pytest.raises(ValueError, match="distill_inputs must be one of normal, mixup"):
